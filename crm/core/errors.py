@@ -1,0 +1,46 @@
+"""Error pages in the user's language; never a stack trace."""
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from crm.extensions import db
+
+
+def _messages() -> dict[int, tuple[str, str]]:
+    return {
+        400: (_("请求有误"), _("提交的内容无法处理，请返回上一页检查后重试。")),
+        403: (_("没有权限"), _("您的角色不能进行此操作。如需权限，请联系社群负责人或总部管理员。")),
+        404: (_("找不到页面"), _("您要找的内容不存在，或不属于您的经销商。")),
+        405: (_("请求方式不被允许"), _("请通过页面上的按钮进行此操作。")),
+        413: (_("文件太大"), _("上传的文件超过了允许的大小。")),
+        429: (_("操作太频繁"), _("请稍后再试。")),
+        500: (_("系统出错了"), _("我们已记录此问题，请稍后重试。")),
+    }
+
+
+def render_error(code: int, detail: str | None = None):
+    title, message = _messages().get(code, (_("出错了"), ""))
+    return render_template("errors/error.html", code=code, title=title, message=detail or message), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_error(400, _("页面已过期或来源无法验证，请刷新页面后重试。"))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.code and error.code < 400:
+            return error
+        return render_error(error.code or 500)
+
+    if app.testing:
+        return  # let tests see the real exception
+
+    @app.errorhandler(Exception)
+    def _unexpected_error(error: Exception):
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return render_error(500)

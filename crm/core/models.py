@@ -1,0 +1,52 @@
+"""Mixins every domain model is built from."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+
+def utcnow() -> datetime:
+    """Aware UTC now; stored naive-free so both SQLite and PostgreSQL agree."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored in UTC and always handed back timezone-aware.
+
+    SQLite keeps no zone, PostgreSQL's `timestamptz` does; this type makes both return the same.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime; use crm.core.models.utcnow()")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class DealerOwned:
+    """A row that belongs to one dealer; dealer scoping filters every query of it."""
+
+    @declared_attr
+    def dealer_id(cls) -> Mapped[int]:
+        return mapped_column(sa.ForeignKey("dealer.id", ondelete="CASCADE"), index=True)
+
+
+class DealerRoot:
+    """The dealer row itself: scoping shows a dealer user their own dealer only."""

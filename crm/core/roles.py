@@ -1,0 +1,93 @@
+"""Roles and what each may do. Views ask `require(Permission.X)` after loading their object."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import wraps
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+
+class Role(StrEnum):
+    HQ_ADMIN = "hq_admin"
+    HQ_VIEWER = "hq_viewer"
+    DEALER_LEAD = "dealer_lead"
+    OPERATOR = "operator"
+    ASSISTANT = "assistant"
+    DESIGNER = "designer"
+    CONSULTANT = "consultant"
+    INSTALLER = "installer"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+    @property
+    def is_hq(self) -> bool:
+        return self in HQ_ROLES
+
+
+ROLE_LABELS = {
+    Role.HQ_ADMIN: _l("总部管理员"),
+    Role.HQ_VIEWER: _l("总部查看"),
+    Role.DEALER_LEAD: _l("社群负责人"),
+    Role.OPERATOR: _l("主IP"),
+    Role.ASSISTANT: _l("马甲/客服"),
+    Role.DESIGNER: _l("设计师"),
+    Role.CONSULTANT: _l("顾问导购"),
+    Role.INSTALLER: _l("安装工"),
+}
+
+HQ_ROLES = frozenset({Role.HQ_ADMIN, Role.HQ_VIEWER})
+DEALER_ROLES = tuple(role for role in Role if role not in HQ_ROLES)
+
+
+class Permission(StrEnum):
+    MANAGE_DEALERS = "manage_dealers"  # create/edit dealers (HQ only)
+    VIEW_DEALERS = "view_dealers"  # see the dealer list / own dealer page
+    MANAGE_STORES = "manage_stores"
+    MANAGE_USERS = "manage_users"
+    VIEW_ESTATES = "view_estates"
+    EDIT_ESTATES = "edit_estates"
+
+
+_DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
+
+ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.MANAGE_DEALERS: frozenset({Role.HQ_ADMIN}),
+    Permission.VIEW_DEALERS: frozenset({Role.HQ_ADMIN, Role.HQ_VIEWER, Role.DEALER_LEAD}),
+    Permission.MANAGE_STORES: frozenset({Role.HQ_ADMIN, Role.DEALER_LEAD}),
+    Permission.MANAGE_USERS: frozenset({Role.HQ_ADMIN, Role.DEALER_LEAD}),
+    Permission.VIEW_ESTATES: frozenset(set(Role)),
+    # Estates are dealer data: staff who hunt and work estates edit them; HQ reviews, installers read.
+    Permission.EDIT_ESTATES: frozenset(_DEALER_STAFF),
+}
+
+
+def has_permission(user, permission: Permission) -> bool:
+    """True if `user` (possibly anonymous) holds `permission` through their role."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return Role(user.role) in ROLE_PERMISSIONS[permission]
+
+
+def require(permission: Permission) -> None:
+    """Abort with 403 unless the current user holds `permission`."""
+    if not has_permission(current_user, permission):
+        abort(403)
+
+
+def permission_required(permission: Permission):
+    """Decorator for routes that load no object: check the role before anything else."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            require(permission)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

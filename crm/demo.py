@@ -1,0 +1,241 @@
+"""A realistic demo network: one brand, three dealers in the north-east, their stores, staff and estates.
+
+Idempotent: every row is looked up by its natural key first, so running it twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from crm.core.roles import Role
+from crm.core.scoping import unscoped
+from crm.estates.models import Estate, EstateAge, EstateFinish, EstateStage, FloorPlan, normalize_estate_name
+from crm.estates.service import EstateFields, FloorPlanFields, add_floor_plan, create_estate
+from crm.maps.coords import CoordSystem, from_wgs84
+from crm.org.models import Dealer, Store, User
+from crm.org.service import (
+    DealerFields,
+    StoreFields,
+    create_dealer,
+    create_store,
+    create_user_unchecked,
+    get_or_create_brand,
+    get_or_create_city,
+)
+
+DEMO_PASSWORD = "pantu2026"
+BRAND_NAME = "森居木门·全屋定制"
+
+
+@dataclass(frozen=True)
+class DemoCity:
+    code: str
+    dealer_name: str
+    city: str
+    province: str
+    center: tuple[float, float]  # (lat, lng) WGS-84
+    districts: tuple[str, ...]
+    stores: tuple[tuple[str, str, float, float], ...]  # name, address, lat, lng
+    price: tuple[int, int]
+    territory: str
+
+
+DEMO_CITIES = (
+    DemoCity(
+        "QQHR",
+        "齐齐哈尔森居家居",
+        "齐齐哈尔",
+        "黑龙江省",
+        (47.3543, 123.9182),
+        ("龙沙区", "建华区", "铁锋区", "昂昂溪区"),
+        (
+            ("龙沙旗舰店", "龙沙区卜奎大街 168 号", 47.3448, 123.9555),
+            ("建华体验店", "建华区新华路 52 号", 47.3619, 123.9656),
+        ),
+        (5200, 9800),
+        "齐齐哈尔市区（龙沙、建华、铁锋、昂昂溪）及富拉尔基区",
+    ),
+    DemoCity(
+        "CC",
+        "长春森居木门",
+        "长春",
+        "吉林省",
+        (43.8171, 125.3235),
+        ("朝阳区", "南关区", "宽城区", "二道区", "绿园区"),
+        (
+            ("朝阳旗舰店", "朝阳区人民大街 3688 号", 43.8569, 125.3120),
+            ("南关门店", "南关区亚泰大街 1250 号", 43.8612, 125.3456),
+        ),
+        (7800, 15800),
+        "长春市朝阳、南关、宽城、二道、绿园五区",
+    ),
+    DemoCity(
+        "HRB",
+        "哈尔滨森居全屋定制",
+        "哈尔滨",
+        "黑龙江省",
+        (45.8038, 126.5350),
+        ("南岗区", "道里区", "道外区", "香坊区", "松北区"),
+        (
+            ("南岗旗舰店", "南岗区红军街 88 号", 45.7612, 126.6320),
+            ("松北门店", "松北区世茂大道 199 号", 45.8105, 126.5580),
+        ),
+        (8500, 17500),
+        "哈尔滨市主城区及松北新区",
+    ),
+)
+
+DEMO_USERS = (
+    ("hq_admin", "总部管理员 王总", Role.HQ_ADMIN, None),
+    ("hq_viewer", "总部督导 李静", Role.HQ_VIEWER, None),
+    ("qqhr_lead", "社群负责人 张伟", Role.DEALER_LEAD, "QQHR"),
+    ("qqhr_operator", "主IP 小雅", Role.OPERATOR, "QQHR"),
+    ("qqhr_assistant", "客服 小美", Role.ASSISTANT, "QQHR"),
+    ("qqhr_designer", "设计师 刘洋", Role.DESIGNER, "QQHR"),
+    ("qqhr_consultant", "顾问 陈静", Role.CONSULTANT, "QQHR"),
+    ("qqhr_installer", "安装师傅 老赵", Role.INSTALLER, "QQHR"),
+    ("cc_lead", "社群负责人 孙丽", Role.DEALER_LEAD, "CC"),
+    ("hrb_lead", "社群负责人 周强", Role.DEALER_LEAD, "HRB"),
+)
+
+NAME_HEADS = ("万达", "恒大", "碧桂园", "保利", "中海", "龙湖", "融创", "万科", "绿地", "金地",
+              "华润", "富力", "鲁商", "远洋", "招商", "建业", "亚泰", "伟峰", "辰能", "国信")
+NAME_TAILS = ("华府", "公园里", "翡翠城", "悦府", "天玺", "春江郦城", "御湖湾", "未来城", "壹号院",
+              "学府里", "江山樾", "云著", "锦城", "澜湾", "观澜", "名都", "御府", "时代广场", "半岛", "西岸")
+STAGE_WEIGHTS = (
+    (EstateStage.UNPLANNED, 6),
+    (EstateStage.TARGET, 4),
+    (EstateStage.FINDING_GROUP, 3),
+    (EstateStage.HAS_GROUP, 3),
+    (EstateStage.OPERATING, 3),
+    (EstateStage.CONVERTING, 2),
+    (EstateStage.INSTALLING, 1),
+    (EstateStage.MAINTAINING, 1),
+    (EstateStage.ABANDONED, 1),
+)
+PLAN_SHAPES = (
+    ("A户型 两室两厅一卫", 2, (78, 92)),
+    ("B户型 三室两厅一卫", 3, (95, 112)),
+    ("C户型 三室两厅两卫", 3, (115, 128)),
+    ("D户型 四室两厅两卫", 4, (135, 160)),
+)
+ESTATES_PER_DEALER = 22
+
+
+def seed_demo(session: Session) -> dict[str, int]:
+    """Create (or complete) the demo network; return how many rows of each kind were added."""
+    added = {"dealers": 0, "stores": 0, "users": 0, "estates": 0, "floor_plans": 0}
+    with unscoped():
+        brand = get_or_create_brand(session, BRAND_NAME)
+        dealers: dict[str, Dealer] = {}
+        for spec in DEMO_CITIES:
+            lat, lng = spec.center
+            city = get_or_create_city(session, spec.city, spec.province, lat, lng)
+            dealer = session.scalars(sa.select(Dealer).where(Dealer.code == spec.code)).first()
+            if dealer is None:
+                dealer = create_dealer(
+                    session, brand, DealerFields(code=spec.code, name=spec.dealer_name, city_id=city.id,
+                                                 territory=spec.territory)
+                )
+                added["dealers"] += 1
+            dealers[spec.code] = dealer
+            for store_index, (name, address, s_lat, s_lng) in enumerate(spec.stores):
+                exists = session.scalars(
+                    sa.select(Store).where(Store.dealer_id == dealer.id, Store.name == name)
+                ).first()
+                if exists is None:
+                    create_store(
+                        session,
+                        dealer,
+                        StoreFields(name=name, city_id=city.id, address=address, lat=s_lat, lng=s_lng,
+                                    phone=f"400-800-{store_index + 1:02d}{len(dealers):02d}"),
+                    )
+                    added["stores"] += 1
+            added["estates"], added["floor_plans"] = _seed_estates(session, dealer, city, spec, added)
+
+        for username, display_name, role, code in DEMO_USERS:
+            if session.scalars(sa.select(User).where(User.username == username)).first() is None:
+                create_user_unchecked(session, username, DEMO_PASSWORD, role,
+                                      dealers[code] if code else None, display_name)
+                added["users"] += 1
+    return added
+
+
+def _seed_estates(session: Session, dealer: Dealer, city, spec: DemoCity, added: dict) -> tuple[int, int]:
+    rng = random.Random(f"pantu-demo-{spec.code}")
+    stages = [s for s, _ in STAGE_WEIGHTS]
+    weights = [w for _, w in STAGE_WEIGHTS]
+    names = [h + t for h in NAME_HEADS for t in NAME_TAILS]
+    rng.shuffle(names)
+    store_points = [(s[2], s[3]) for s in spec.stores]
+    estates_added, plans_added = added["estates"], added["floor_plans"]
+    for index, name in enumerate(names[:ESTATES_PER_DEALER]):
+        # Draw every random value up front so a second run walks the same sequence.
+        base_lat, base_lng = store_points[index % len(store_points)]
+        lat = base_lat + rng.uniform(-0.045, 0.045)
+        lng = base_lng + rng.uniform(-0.06, 0.06)
+        delivery = date(rng.randint(2016, 2027), rng.randint(1, 12), 1)
+        households = rng.randrange(320, 3200, 10)
+        district = rng.choice(spec.districts)
+        stage = rng.choices(stages, weights)[0]
+        finish = rng.choice((EstateFinish.ROUGH, EstateFinish.ROUGH, EstateFinish.FINISHED))
+        price = rng.randrange(spec.price[0], spec.price[1], 100)
+        source = rng.choice(("房天下", "贝壳找房", "实地踩盘", "老客户介绍"))
+        entered_in_bd09 = source in ("房天下", "贝壳找房")
+        plan_count = rng.randint(2, 4)
+        plan_areas = [rng.uniform(*PLAN_SHAPES[i][2]) for i in range(plan_count)]
+        plan_units = [rng.randrange(40, 400, 2) for _ in range(plan_count)]
+        street_number = rng.randint(1, 999)
+
+        estate = session.scalars(
+            sa.select(Estate).where(
+                Estate.dealer_id == dealer.id, Estate.city_id == city.id, Estate.name_key == normalize_estate_name(name)
+            )
+        ).first()
+        if estate is None:
+            system = CoordSystem.BD09 if entered_in_bd09 else CoordSystem.WGS84
+            in_lng, in_lat = from_wgs84(lng, lat, system)
+            estate = create_estate(
+                session,
+                dealer.id,
+                EstateFields(
+                    name=name,
+                    city_id=city.id,
+                    district=district,
+                    address=f"{district}{name[-2:]}路{street_number}号",
+                    coord_system=system,
+                    lng=round(in_lng, 6),
+                    lat=round(in_lat, 6),
+                    households=households,
+                    delivery_date=delivery,
+                    age=EstateAge.NEW if delivery.year >= 2024 else EstateAge.OLD,
+                    finish=finish,
+                    avg_price=price,
+                    developer=name[:2] + "地产",
+                    source=source,
+                    stage=stage,
+                ),
+            )
+            estates_added += 1
+        existing_plans = set(session.scalars(sa.select(FloorPlan.name).where(FloorPlan.estate_id == estate.id)))
+        for i in range(plan_count):
+            plan_name, rooms, _ = PLAN_SHAPES[i]
+            if plan_name not in existing_plans:
+                add_floor_plan(
+                    session,
+                    estate,
+                    FloorPlanFields(
+                        name=plan_name,
+                        area_m2=Decimal(f"{plan_areas[i]:.2f}"),
+                        rooms=rooms,
+                        unit_count=plan_units[i],
+                    ),
+                )
+                plans_added += 1
+    return estates_added, plans_added

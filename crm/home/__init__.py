@@ -1,0 +1,1 @@
+"""Each role's home page and the health check."""

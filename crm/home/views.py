@@ -1,0 +1,37 @@
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template
+from flask_login import current_user
+
+from crm.estates import queries as estate_queries
+from crm.estates.models import EstateStage
+from crm.extensions import db
+from crm.org import queries as org_queries
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+def index():
+    """Each role's home: HQ sees the network, dealer staff their own dealer's pipeline."""
+    stage_counts = estate_queries.count_by_stage(db.session)
+    context = {
+        "stage_counts": stage_counts,
+        "stages": list(EstateStage),
+        "estate_total": sum(stage_counts.values()),
+        "households_total": estate_queries.households_total(db.session),
+    }
+    if current_user.is_hq:
+        context["dealer_rows"] = org_queries.dealers_with_counts(db.session)
+        return render_template("home/hq.html", **context)
+    context["stores"] = org_queries.dealer_stores(db.session, current_user.dealer)
+    return render_template("home/dealer.html", **context)
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness for the load balancer: the database answers."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        return jsonify(status="error", database=False), 503
+    return jsonify(status="ok", database=True)
