@@ -52,9 +52,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _select_locale():
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    language = session.get("language")
+    language = session.get("language") if has_request_context() else None
     if language in current_app.config["LANGUAGES"]:
         return language
     return current_app.config["BABEL_DEFAULT_LOCALE"]

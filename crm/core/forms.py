@@ -6,7 +6,7 @@ import datetime as dt
 import decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, FloatField, IntegerField
+from wtforms import DateField, DecimalField, FloatField, IntegerField, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
@@ -66,6 +66,11 @@ class LocalizedDateField(DateField):
                 raise ValueError(str(_l("日期格式不正确，请按 年-月-日 填写，例如 2026-05-01"))) from None
 
 
+def choices(pairs) -> list[SelectChoice]:
+    """Select options from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
 def required(message=None):
     return DataRequired(message=message or _l("此项必填"))
 
@@ -79,6 +84,7 @@ __all__ = [
     "LocalizedFloatField",
     "LocalizedDecimalField",
     "LocalizedDateField",
+    "choices",
     "required",
     "input_required",
     "Length",

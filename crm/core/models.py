@@ -46,7 +46,3 @@ class DealerOwned:
     @declared_attr
     def dealer_id(cls) -> Mapped[int]:
         return mapped_column(sa.ForeignKey("dealer.id", ondelete="CASCADE"), index=True)
-
-
-class DealerRoot:
-    """The dealer row itself: scoping shows a dealer user their own dealer only."""

@@ -1,7 +1,7 @@
 """Dealer isolation: the one place that decides which dealer's rows a query may see.
 
 Every ORM SELECT, UPDATE and DELETE passes through `_limit_to_scope`, which adds
-`dealer_id = <the user's dealer>` to each `DealerOwned` table (and `id = …` to `Dealer`)
+`dealer_id = <the user's dealer>` to each `DealerOwned` table (and `id = …` to `Dealer` itself)
 however the query was written: lists, searches, joins, relationship loads, pagination.
 Nobody filters by dealer by hand; code that must see across dealers says so with
 `unscoped()`.
@@ -24,7 +24,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
-from crm.core.models import DealerOwned, DealerRoot
+from crm.core.models import DealerOwned
 from crm.extensions import db
 
 
@@ -94,16 +94,18 @@ def _limit_to_scope(state: ORMExecuteState) -> None:
     scope = current_scope()
     if scope.sees_all:
         return
+    from crm.org.models import Dealer  # the dealer row itself: a dealer user sees only their own
+
     if scope.dealer_id is None:
         state.statement = state.statement.options(
             with_loader_criteria(DealerOwned, lambda cls: sa.false(), include_aliases=True),
-            with_loader_criteria(DealerRoot, lambda cls: sa.false(), include_aliases=True),
+            with_loader_criteria(Dealer, lambda cls: sa.false(), include_aliases=True),
         )
         return
     dealer_id = scope.dealer_id
     state.statement = state.statement.options(
         with_loader_criteria(DealerOwned, lambda cls: cls.dealer_id == dealer_id, include_aliases=True),
-        with_loader_criteria(DealerRoot, lambda cls: cls.id == dealer_id, include_aliases=True),
+        with_loader_criteria(Dealer, lambda cls: cls.id == dealer_id, include_aliases=True),
     )
 
 

@@ -5,6 +5,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from crm.core.forms import (
+    choices,
     LocalizedDateField,
     LocalizedDecimalField,
     LocalizedFloatField,
@@ -15,10 +16,6 @@ from crm.estates.models import EstateAge, EstateFinish, EstateStage
 from crm.maps.coords import CoordSystem
 
 
-def _blank_choice(label=None):
-    return [("", label or _l("未知"))]
-
-
 class EstateForm(FlaskForm):
     name = StringField(_l("楼盘名称"), validators=[required(_l("请填写楼盘名称")), Length(max=100)])
     city_id = SelectField(_l("城市"), coerce=int, validators=[required(_l("请选择城市"))])
@@ -26,7 +23,7 @@ class EstateForm(FlaskForm):
     address = StringField(_l("地址"), validators=[Optional(), Length(max=255)])
     coord_system = SelectField(
         _l("坐标系"),
-        choices=[(c.value, c.label) for c in CoordSystem],
+        choices=choices((c.value, c.label) for c in CoordSystem),
         default=CoordSystem.WGS84.value,
     )
     lng = LocalizedFloatField(
@@ -51,10 +48,10 @@ class EstateForm(FlaskForm):
 
     def __init__(self, *args, cities=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.city_id.choices = [(c.id, c.name) for c in cities]
-        self.age.choices = _blank_choice() + [(a.value, a.label) for a in EstateAge]
-        self.finish.choices = _blank_choice() + [(f.value, f.label) for f in EstateFinish]
-        self.stage.choices = [(s.value, s.label) for s in EstateStage]
+        self.city_id.choices = choices((c.id, c.name) for c in cities)
+        self.age.choices = choices([("", _l("未知"))] + [(a.value, a.label) for a in EstateAge])
+        self.finish.choices = choices([("", _l("未知"))] + [(f.value, f.label) for f in EstateFinish])
+        self.stage.choices = choices((s.value, s.label) for s in EstateStage)
 
     def validate_lat(self, field):
         if (field.data is None) != (self.lng.data is None) and not self.lng.errors:
@@ -82,4 +79,4 @@ class StageForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stage.choices = [(s.value, s.label) for s in EstateStage]
+        self.stage.choices = choices((s.value, s.label) for s in EstateStage)

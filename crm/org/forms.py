@@ -3,7 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from crm.core.forms import LocalizedFloatField, required
+from crm.core.forms import LocalizedFloatField, choices, required
 from crm.maps.coords import CoordSystem
 
 
@@ -16,7 +16,7 @@ class DealerForm(FlaskForm):
 
     def __init__(self, *args, cities=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.city_id.choices = [(c.id, c.name) for c in cities]
+        self.city_id.choices = choices((c.id, c.name) for c in cities)
 
 
 class StoreForm(FlaskForm):
@@ -25,7 +25,7 @@ class StoreForm(FlaskForm):
     address = StringField(_l("地址"), validators=[Optional(), Length(max=255)])
     phone = StringField(_l("电话"), validators=[Optional(), Length(max=32)])
     coord_system = SelectField(
-        _l("坐标系"), choices=[(c.value, c.label) for c in CoordSystem], default=CoordSystem.WGS84.value
+        _l("坐标系"), choices=choices((c.value, c.label) for c in CoordSystem), default=CoordSystem.WGS84.value
     )
     lng = LocalizedFloatField(
         _l("经度"), validators=[Optional(), NumberRange(-180, 180, _l("经度应在 -180 到 180 之间"))]
@@ -36,7 +36,7 @@ class StoreForm(FlaskForm):
 
     def __init__(self, *args, cities=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.city_id.choices = [(c.id, c.name) for c in cities]
+        self.city_id.choices = choices((c.id, c.name) for c in cities)
 
 
 class UserForm(FlaskForm):
@@ -50,5 +50,5 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args, roles=(), dealers=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.role.choices = [(r.value, r.label) for r in roles]
-        self.dealer_id.choices = [("", _l("（总部，无经销商）"))] + [(d.id, f"{d.code} {d.name}") for d in dealers]
+        self.role.choices = choices((r.value, r.label) for r in roles)
+        self.dealer_id.choices = choices([("", _l("（总部，无经销商）"))] + [(d.id, f"{d.code} {d.name}") for d in dealers])

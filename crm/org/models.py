@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import DealerOwned, DealerRoot, TimestampMixin, UTCDateTime
+from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime
 from crm.core.roles import HQ_ROLES, Role
 from crm.extensions import db
 from crm.maps.coords import CoordSystem
@@ -28,7 +28,7 @@ class Brand(TimestampMixin, db.Model):
     dealers: Mapped[list["Dealer"]] = relationship(back_populates="brand")
 
 
-class Dealer(DealerRoot, TimestampMixin, db.Model):
+class Dealer(TimestampMixin, db.Model):
     """经销商: runs stores in a city and works the estates of its territory."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

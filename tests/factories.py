@@ -1,0 +1,117 @@
+"""Test data builders. They call the real services, so test data obeys the same rules as users' data."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from PIL import Image
+from werkzeug.datastructures import FileStorage
+
+from crm.core.roles import DEALER_ROLES, Role
+from crm.core.scoping import unscoped
+from crm.estates.models import EstateStage
+from crm.estates.service import EstateFields, FloorPlanFields, add_floor_plan, create_estate
+from crm.org.service import (
+    DealerFields,
+    StoreFields,
+    create_dealer,
+    create_store,
+    create_user_unchecked,
+    get_or_create_brand,
+    get_or_create_city,
+)
+
+
+def png_bytes(width: int = 64, height: int = 48, color=(200, 80, 40)) -> bytes:
+    """A real PNG image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def jpeg_with_gps_bytes() -> bytes:
+    """A real JPEG carrying EXIF GPS tags (which uploads must strip)."""
+    image = Image.new("RGB", (80, 60), (10, 120, 200))
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    gps = {1: "N", 2: (47.0, 21.0, 15.0), 3: "E", 4: (123.0, 55.0, 5.0)}
+    exif[0x8825] = gps
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    return buffer.getvalue()
+
+
+def file_storage(data: bytes, filename: str, content_type: str = "image/png") -> FileStorage:
+    return FileStorage(stream=io.BytesIO(data), filename=filename, content_type=content_type)
+
+
+@dataclass
+class DealerWorld:
+    code: str
+    dealer_id: int
+    dealer_name: str
+    store_id: int
+    store_name: str
+    estate_id: int
+    estate_name: str
+    floor_plan_id: int
+    floor_plan_name: str
+    usernames: dict[Role, str] = field(default_factory=dict)
+    user_ids: dict[Role, int] = field(default_factory=dict)
+    user_display_names: dict[Role, str] = field(default_factory=dict)
+
+    @property
+    def lead(self) -> str:
+        return self.usernames[Role.DEALER_LEAD]
+
+    def markers(self) -> list[str]:
+        """Strings only this dealer's pages may show."""
+        return [self.dealer_name, self.store_name, self.estate_name, self.floor_plan_name,
+                *self.user_display_names.values(), *self.usernames.values()]
+
+
+@dataclass
+class World:
+    a: DealerWorld
+    b: DealerWorld
+    hq_admin: str
+    hq_viewer: str
+    city_ids: dict[str, int]
+
+
+def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str, password: str) -> DealerWorld:
+    dealer = create_dealer(session, brand, DealerFields(code=code, name=dealer_name, city_id=city.id))
+    store = create_store(
+        session, dealer, StoreFields(name=f"{marker}门店", city_id=city.id, address="测试路 1 号",
+                                     lat=city.center_lat, lng=city.center_lng)
+    )
+    estate = create_estate(
+        session,
+        dealer.id,
+        EstateFields(name=f"{marker}花园", city_id=city.id, district="测试区", households=1200,
+                     lat=city.center_lat, lng=city.center_lng, stage=EstateStage.TARGET),
+    )
+    plan = add_floor_plan(
+        session, estate, FloorPlanFields(name=f"{marker}户型"), image=file_storage(png_bytes(), "plan.png")
+    )
+    world = DealerWorld(code, dealer.id, dealer_name, store.id, store.name, estate.id, estate.name, plan.id, plan.name)
+    for role in DEALER_ROLES:
+        username = f"{code.lower()}_{role.value}"
+        user = create_user_unchecked(session, username, password, role, dealer, display_name=f"{marker}{role.label}")
+        world.usernames[role] = username
+        world.user_ids[role] = user.id
+        world.user_display_names[role] = user.display_name
+    return world
+
+
+def build_world(session, password: str) -> World:
+    with unscoped():
+        brand = get_or_create_brand(session, "测试品牌")
+        qqhr = get_or_create_city(session, "齐齐哈尔", "黑龙江省", 47.3543, 123.9182)
+        cc = get_or_create_city(session, "长春", "吉林省", 43.8171, 125.3235)
+        a = build_dealer(session, brand, "AAA", "甲经销商", qqhr, "甲方专属", password)
+        b = build_dealer(session, brand, "BBB", "乙经销商", cc, "乙方专属", password)
+        create_user_unchecked(session, "hq_admin", password, Role.HQ_ADMIN, None, "总部管理员")
+        create_user_unchecked(session, "hq_viewer", password, Role.HQ_VIEWER, None, "总部查看员")
+    return World(a=a, b=b, hq_admin="hq_admin", hq_viewer="hq_viewer", city_ids={"齐齐哈尔": qqhr.id, "长春": cc.id})
