@@ -4,8 +4,8 @@
 - GCJ-02: the obfuscated datum mandated for Chinese maps (Gaode/AMap, Tencent).
 - BD-09: Baidu's further offset of GCJ-02 (what listing sites scraped from Baidu carry).
 
-WGS-84 → GCJ-02 is the published forward formula; its inverse has no closed form, so it is
-solved by fixed-point iteration until the forward image matches to about a millimetre.
+WGS-84 → GCJ-02 and GCJ-02 → BD-09 are the published forward formulas; their inverses are
+solved by fixed-point iteration until the forward image matches to well under a millimetre.
 All functions take and return (lng, lat) in that order, like the listing sites and GeoJSON.
 """
 
@@ -95,10 +95,19 @@ def gcj02_to_bd09(lng: float, lat: float) -> tuple[float, float]:
 
 
 def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    """Baidu's published inverse is off by up to ~10 cm; refine it against the forward formula."""
     x, y = lng - 0.0065, lat - 0.006
     z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * _X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * _X_PI)
-    return z * math.cos(theta), z * math.sin(theta)
+    guess_lng, guess_lat = z * math.cos(theta), z * math.sin(theta)
+    for _ in range(10):
+        fwd_lng, fwd_lat = gcj02_to_bd09(guess_lng, guess_lat)
+        err_lng, err_lat = fwd_lng - lng, fwd_lat - lat
+        guess_lng -= err_lng
+        guess_lat -= err_lat
+        if abs(err_lng) < 1e-10 and abs(err_lat) < 1e-10:
+            break
+    return guess_lng, guess_lat
 
 
 def to_wgs84(lng: float, lat: float, system: CoordSystem | str) -> tuple[float, float]:
