@@ -2,7 +2,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from crm.core.roles import Permission, permission_required, require
+from crm.core.roles import Permission, Role, permission_required, require
 from crm.core.scoping import get_or_404
 from crm.core.validation import FieldError, attach_to_form
 from crm.estates.queries import all_cities, visible_dealers
@@ -152,8 +152,11 @@ def users():
 
 
 def _user_form(user: User | None = None) -> UserForm:
-    dealers = visible_dealers(db.session) if current_user.role == "hq_admin" else []
+    is_hq_admin = current_user.role == Role.HQ_ADMIN
+    dealers = visible_dealers(db.session) if is_hq_admin else []
     form = UserForm(obj=user, roles=service.assignable_roles(current_user), dealers=dealers)
+    if not is_hq_admin:
+        del form.dealer_id  # dealer leads only ever manage their own dealer's staff
     if request.method == "GET":
         if user is not None:
             form.role.data = user.role.value
@@ -166,7 +169,7 @@ def _user_fields(form: UserForm) -> service.UserFields:
     return service.UserFields(
         username=form.username.data or "",
         role=form.role.data,
-        dealer_id=form.dealer_id.data if current_user.is_hq else current_user.dealer_id,
+        dealer_id=form.dealer_id.data if "dealer_id" in form else current_user.dealer_id,
         display_name=form.display_name.data or "",
         phone=form.phone.data or "",
         password=form.password.data or "",

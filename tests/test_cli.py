@@ -1,0 +1,80 @@
+"""Command-line tools: create-user and the demo data."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from crm.core.roles import Role
+from crm.demo import DEMO_USERS
+from crm.estates.models import Estate, EstateStage, FloorPlan
+from crm.extensions import db
+from crm.org.models import Dealer, Store, User
+
+
+def _counts(app):
+    with app.app_context():
+        return {
+            model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
+            for model in (Dealer, Store, User, Estate, FloorPlan)
+        }
+
+
+def test_seed_demo_is_realistic_and_idempotent(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["crm", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    first = _counts(app)
+    assert first["Dealer"] == 3
+    assert first["User"] == len(DEMO_USERS)
+    assert first["Estate"] >= 60
+    assert first["FloorPlan"] >= 2 * first["Estate"]
+    with app.app_context():
+        cities = set(db.session.scalars(sa.select(Dealer.name)))
+        assert {"齐齐哈尔", "长春", "哈尔滨"} <= {c for name in cities for c in ("齐齐哈尔", "长春", "哈尔滨") if c in name}
+        stages = set(db.session.scalars(sa.select(Estate.stage).distinct()))
+        assert len(stages) >= 6
+        roles = set(db.session.scalars(sa.select(User.role)))
+        assert roles == set(Role)
+        # Every estate lies within 15 km of one of its dealer's stores.
+        from crm.maps.coords import distance_m
+
+        for estate in db.session.scalars(sa.select(Estate)):
+            stores = db.session.scalars(sa.select(Store).where(Store.dealer_id == estate.dealer_id)).all()
+            assert min(distance_m(estate.lng, estate.lat, s.lng, s.lat) for s in stores) < 15000, estate.name
+    assert runner.invoke(args=["crm", "seed-demo"]).exit_code == 0
+    assert _counts(app) == first
+
+
+def test_demo_accounts_log_in(app, login):
+    app.test_cli_runner().invoke(args=["crm", "seed-demo"])
+    from crm.demo import DEMO_PASSWORD
+
+    client = login("qqhr_lead", DEMO_PASSWORD)
+    body = client.get("/estates/").get_data(as_text=True)
+    assert "共 22 个楼盘" in body
+
+
+def test_create_user_command(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["crm", "create-user", "--username", "cli_operator", "--password", "cli-password", "--role", "operator", "--dealer", "aaa"]
+    )
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalars(sa.select(User).where(User.username == "cli_operator")).one()
+        assert user.dealer_id == world.a.dealer_id and user.role == Role.OPERATOR
+
+    no_dealer = runner.invoke(args=["crm", "create-user", "--username", "x_op", "--password", "cli-password", "--role", "operator"])
+    assert no_dealer.exit_code != 0 and "--dealer" in no_dealer.output
+    unknown = runner.invoke(
+        args=["crm", "create-user", "--username", "x_op", "--password", "cli-password", "--role", "operator", "--dealer", "NOPE"]
+    )
+    assert unknown.exit_code != 0 and "经销商编码不存在" in unknown.output
+    hq_with_dealer = runner.invoke(
+        args=["crm", "create-user", "--username", "x_hq", "--password", "cli-password", "--role", "hq_admin", "--dealer", "AAA"]
+    )
+    assert hq_with_dealer.exit_code != 0 and "总部账号不属于任何经销商" in hq_with_dealer.output
+    short = runner.invoke(args=["crm", "create-user", "--username", "x_hq", "--password", "short", "--role", "hq_admin"])
+    assert short.exit_code != 0 and "密码至少 8 位" in short.output
+    with app.app_context():
+        assert db.session.scalars(sa.select(User).where(User.username.like("x_%"))).all() == []
