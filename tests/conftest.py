@@ -95,6 +95,23 @@ def _empty_database_after_test(request, database_url, upload_folder):
 
 
 @pytest.fixture
+def make_app(database_url, upload_folder):
+    """make_app(**config) → another app on this run's database; its connections close after the test."""
+    made = []
+
+    def _make(database=None, **overrides):
+        extra = make_test_app(database or database_url, str(upload_folder), **overrides)
+        made.append(extra)
+        return extra
+
+    yield _make
+    for extra in made:
+        with extra.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
 def world(app) -> World:
     """Two dealers (A in 齐齐哈尔, B in 长春), each with a store, an estate with a floor plan,
     and one user per dealer role; plus the two HQ users."""

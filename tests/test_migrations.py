@@ -11,7 +11,6 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from crm.extensions import db
-from tests.conftest import make_test_app
 
 
 @pytest.fixture
@@ -33,19 +32,18 @@ def empty_database_url(database_url, tmp_path):
         admin.dispose()
 
 
-def test_upgrade_to_head_matches_the_models(empty_database_url, tmp_path):
-    app = make_test_app(empty_database_url, str(tmp_path))
+def test_upgrade_to_head_matches_the_models(empty_database_url, make_app):
+    app = make_app(empty_database_url)
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
-        db.engine.dispose()
 
 
-def test_downgrade_to_base_removes_every_table(empty_database_url, tmp_path):
-    app = make_test_app(empty_database_url, str(tmp_path))
+def test_downgrade_to_base_removes_every_table(empty_database_url, make_app):
+    app = make_app(empty_database_url)
     with app.app_context():
         upgrade()
         downgrade(revision="base")
@@ -53,4 +51,3 @@ def test_downgrade_to_base_removes_every_table(empty_database_url, tmp_path):
         assert tables == set()
         upgrade()  # and back up again
         assert "estate" in sa.inspect(db.engine).get_table_names()
-        db.engine.dispose()

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from crm.auth.models import LoginAttempt
 from crm.extensions import db
-from tests.conftest import TEST_PASSWORD, make_test_app
+from tests.conftest import TEST_PASSWORD
 
 
 def test_login_lands_on_the_home_page_of_the_role(world, client):
@@ -115,8 +115,8 @@ def test_session_cookie_is_secure_over_https(world, client):
     assert "Secure" in response.headers["Set-Cookie"]
 
 
-def test_state_changing_requests_need_a_csrf_token(app, world, database_url, upload_folder):
-    csrf_app = make_test_app(database_url, str(upload_folder), WTF_CSRF_ENABLED=True)
+def test_state_changing_requests_need_a_csrf_token(world, make_app):
+    csrf_app = make_app(WTF_CSRF_ENABLED=True)
     client = csrf_app.test_client()
     response = client.post("/login", data={"username": world.a.lead, "password": TEST_PASSWORD})
     assert response.status_code == 400

@@ -133,5 +133,4 @@ def test_dealer_lead_filters_adds_and_moves_estates(app, world, live_server, pag
         assert db.session.get(Estate, ids["北岸小区"]).stage is EstateStage.CONVERTING
         db.session.remove()
 
-    page.screenshot(path="/tmp/estates_flow.png", full_page=True)
     assert page_errors == []

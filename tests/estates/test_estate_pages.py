@@ -95,6 +95,21 @@ def test_htmx_filter_returns_only_the_results_partial(app, world, login):
     assert "共 1 个楼盘" in body
 
 
+def test_district_choices_follow_the_city_filter(app, world, login):
+    with app.app_context():
+        create_estate(db.session, world.a.dealer_id,
+                      EstateFields(name="长春南关小区", city_id=world.city_ids["长春"], district="南关区"))
+        db.session.commit()
+    client = login(world.a.lead)
+    everything = client.get("/estates/").get_data(as_text=True)
+    assert '<option value="南关区"' in everything and '<option value="测试区"' in everything
+    response = client.get("/estates/", query_string={"city_id": world.city_ids["长春"]}, headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    district_select = body.split('<select id="district" name="district" hx-swap-oob="true">')[1].split("</select>")[0]
+    assert '<option value="南关区"' in district_select
+    assert '<option value="测试区"' not in district_select
+
+
 def test_list_paginates(app, world, login):
     app.config["ESTATES_PER_PAGE"] = 2
     try:
