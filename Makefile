@@ -12,7 +12,9 @@ export FLASK_APP := wsgi
 APT_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 APT_TEST := chromium poppler-utils
 
-.PHONY: run test install install-test system-deps system-deps-test clean
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard crm/translations/*/LC_MESSAGES/messages.po))
+
+.PHONY: run test install install-test system-deps system-deps-test translations clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,9 +22,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $(STAMP)
 
-install: system-deps $(STAMP)
+install: system-deps $(STAMP) $(CATALOGS)
 
-install-test: system-deps-test $(STAMP)
+install-test: system-deps-test $(STAMP) $(CATALOGS)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -f -i $< -o $@
+
+# After changing UI strings: refresh the template and the catalogs, then translate the new entries.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F crm/translations/babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o crm/translations/messages.pot .
+	$(BIN)/pybabel update -i crm/translations/messages.pot -d crm/translations --no-fuzzy-matching
 
 # Debian packages: installed when missing and we are allowed to (root, or sudo without a password).
 define APT_ENSURE

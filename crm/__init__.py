@@ -81,7 +81,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page itself says what to do
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": tablets hop between Wi-Fi and 4G, and a changed IP must not log staff out.
+    login_manager.session_protection = "basic"
 
     from crm.auth.service import load_user
 

@@ -42,6 +42,7 @@ def login():
                 session.clear()  # a fresh session on login: no fixation
                 if language:
                     session["language"] = language
+                session.permanent = True  # stay logged in for a working day (PERMANENT_SESSION_LIFETIME)
                 login_user(user)
                 return redirect(next_url)
     elif request.method == "POST":

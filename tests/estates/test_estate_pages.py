@@ -335,3 +335,30 @@ def test_estate_list_query_count_does_not_grow_with_rows(app, world, login, coun
     with count_queries() as many:
         client.get("/estates/")
     assert many.count == few.count, many.statements
+
+
+def test_home_and_admin_pages_query_count_is_flat(app, world, login, count_queries):
+    """HQ pages list every dealer: adding dealers, stores and users must not add queries."""
+    client = login(world.hq_admin)
+    urls = ["/", "/dealers/", "/users/", f"/dealers/{world.a.dealer_id}"]
+    before = {}
+    for url in urls:
+        with count_queries() as counter:
+            assert client.get(url).status_code == 200
+        before[url] = counter.count
+    from crm.core.scoping import unscoped
+    from crm.org.models import Brand
+    from tests.factories import build_dealer
+
+    with app.app_context(), unscoped():
+        from crm.estates.models import City
+
+        brand = db.session.scalars(sa.select(Brand)).first()
+        city = db.session.get(City, world.city_ids["长春"])
+        for i in range(3):
+            build_dealer(db.session, brand, f"EXTRA{i}", f"追加经销商{i}", city, f"追加{i}", "test-password-1")
+        db.session.commit()
+    for url in urls:
+        with count_queries() as counter:
+            client.get(url)
+        assert counter.count == before[url], (url, counter.statements)
