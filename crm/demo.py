@@ -104,10 +104,50 @@ DEMO_USERS = (
     ("hrb_lead", "社群负责人 周强", Role.DEALER_LEAD, "HRB"),
 )
 
-NAME_HEADS = ("万达", "恒大", "碧桂园", "保利", "中海", "龙湖", "融创", "万科", "绿地", "金地",
-              "华润", "富力", "鲁商", "远洋", "招商", "建业", "亚泰", "伟峰", "辰能", "国信")
-NAME_TAILS = ("华府", "公园里", "翡翠城", "悦府", "天玺", "春江郦城", "御湖湾", "未来城", "壹号院",
-              "学府里", "江山樾", "云著", "锦城", "澜湾", "观澜", "名都", "御府", "时代广场", "半岛", "西岸")
+NAME_HEADS = (
+    "万达",
+    "恒大",
+    "碧桂园",
+    "保利",
+    "中海",
+    "龙湖",
+    "融创",
+    "万科",
+    "绿地",
+    "金地",
+    "华润",
+    "富力",
+    "鲁商",
+    "远洋",
+    "招商",
+    "建业",
+    "亚泰",
+    "伟峰",
+    "辰能",
+    "国信",
+)
+NAME_TAILS = (
+    "华府",
+    "公园里",
+    "翡翠城",
+    "悦府",
+    "天玺",
+    "春江郦城",
+    "御湖湾",
+    "未来城",
+    "壹号院",
+    "学府里",
+    "江山樾",
+    "云著",
+    "锦城",
+    "澜湾",
+    "观澜",
+    "名都",
+    "御府",
+    "时代广场",
+    "半岛",
+    "西岸",
+)
 STAGE_WEIGHTS = (
     (EstateStage.UNPLANNED, 6),
     (EstateStage.TARGET, 4),
@@ -140,8 +180,9 @@ def seed_demo(session: Session) -> dict[str, int]:
             dealer = session.scalars(sa.select(Dealer).where(Dealer.code == spec.code)).first()
             if dealer is None:
                 dealer = create_dealer(
-                    session, brand, DealerFields(code=spec.code, name=spec.dealer_name, city_id=city.id,
-                                                 territory=spec.territory)
+                    session,
+                    brand,
+                    DealerFields(code=spec.code, name=spec.dealer_name, city_id=city.id, territory=spec.territory),
                 )
                 added["dealers"] += 1
             dealers[spec.code] = dealer
@@ -153,16 +194,23 @@ def seed_demo(session: Session) -> dict[str, int]:
                     create_store(
                         session,
                         dealer,
-                        StoreFields(name=name, city_id=city.id, address=address, lat=s_lat, lng=s_lng,
-                                    phone=f"400-800-{store_index + 1:02d}{len(dealers):02d}"),
+                        StoreFields(
+                            name=name,
+                            city_id=city.id,
+                            address=address,
+                            lat=s_lat,
+                            lng=s_lng,
+                            phone=f"400-800-{store_index + 1:02d}{len(dealers):02d}",
+                        ),
                     )
                     added["stores"] += 1
             added["estates"], added["floor_plans"] = _seed_estates(session, dealer, city, spec, added)
 
         for username, display_name, role, code in DEMO_USERS:
             if session.scalars(sa.select(User).where(User.username == username)).first() is None:
-                create_user_unchecked(session, username, DEMO_PASSWORD, role,
-                                      dealers[code] if code else None, display_name)
+                create_user_unchecked(
+                    session, username, DEMO_PASSWORD, role, dealers[code] if code else None, display_name
+                )
                 added["users"] += 1
     return added
 

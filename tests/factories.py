@@ -67,8 +67,14 @@ class DealerWorld:
 
     def markers(self) -> list[str]:
         """Strings only this dealer's pages may show."""
-        return [self.dealer_name, self.store_name, self.estate_name, self.floor_plan_name,
-                *self.user_display_names.values(), *self.usernames.values()]
+        return [
+            self.dealer_name,
+            self.store_name,
+            self.estate_name,
+            self.floor_plan_name,
+            *self.user_display_names.values(),
+            *self.usernames.values(),
+        ]
 
 
 @dataclass
@@ -83,14 +89,24 @@ class World:
 def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str, password: str) -> DealerWorld:
     dealer = create_dealer(session, brand, DealerFields(code=code, name=dealer_name, city_id=city.id))
     store = create_store(
-        session, dealer, StoreFields(name=f"{marker}门店", city_id=city.id, address="测试路 1 号",
-                                     lat=city.center_lat, lng=city.center_lng)
+        session,
+        dealer,
+        StoreFields(
+            name=f"{marker}门店", city_id=city.id, address="测试路 1 号", lat=city.center_lat, lng=city.center_lng
+        ),
     )
     estate = create_estate(
         session,
         dealer.id,
-        EstateFields(name=f"{marker}花园", city_id=city.id, district="测试区", households=1200,
-                     lat=city.center_lat, lng=city.center_lng, stage=EstateStage.TARGET),
+        EstateFields(
+            name=f"{marker}花园",
+            city_id=city.id,
+            district="测试区",
+            households=1200,
+            lat=city.center_lat,
+            lng=city.center_lng,
+            stage=EstateStage.TARGET,
+        ),
     )
     plan = add_floor_plan(
         session, estate, FloorPlanFields(name=f"{marker}户型"), image=file_storage(png_bytes(), "plan.png")

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from crm.core.roles import Role
 from crm.demo import DEMO_USERS
-from crm.estates.models import Estate, EstateStage, FloorPlan
+from crm.estates.models import Estate, FloorPlan
 from crm.extensions import db
 from crm.org.models import Dealer, Store, User
 
@@ -30,7 +30,9 @@ def test_seed_demo_is_realistic_and_idempotent(app):
     assert first["FloorPlan"] >= 2 * first["Estate"]
     with app.app_context():
         cities = set(db.session.scalars(sa.select(Dealer.name)))
-        assert {"齐齐哈尔", "长春", "哈尔滨"} <= {c for name in cities for c in ("齐齐哈尔", "长春", "哈尔滨") if c in name}
+        assert {"齐齐哈尔", "长春", "哈尔滨"} <= {
+            c for name in cities for c in ("齐齐哈尔", "长春", "哈尔滨") if c in name
+        }
         stages = set(db.session.scalars(sa.select(Estate.stage).distinct()))
         assert len(stages) >= 6
         roles = set(db.session.scalars(sa.select(User.role)))
@@ -57,24 +59,61 @@ def test_demo_accounts_log_in(app, login):
 def test_create_user_command(app, world):
     runner = app.test_cli_runner()
     result = runner.invoke(
-        args=["crm", "create-user", "--username", "cli_operator", "--password", "cli-password", "--role", "operator", "--dealer", "aaa"]
+        args=[
+            "crm",
+            "create-user",
+            "--username",
+            "cli_operator",
+            "--password",
+            "cli-password",
+            "--role",
+            "operator",
+            "--dealer",
+            "aaa",
+        ]
     )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalars(sa.select(User).where(User.username == "cli_operator")).one()
         assert user.dealer_id == world.a.dealer_id and user.role == Role.OPERATOR
 
-    no_dealer = runner.invoke(args=["crm", "create-user", "--username", "x_op", "--password", "cli-password", "--role", "operator"])
+    no_dealer = runner.invoke(
+        args=["crm", "create-user", "--username", "x_op", "--password", "cli-password", "--role", "operator"]
+    )
     assert no_dealer.exit_code != 0 and "--dealer" in no_dealer.output
     unknown = runner.invoke(
-        args=["crm", "create-user", "--username", "x_op", "--password", "cli-password", "--role", "operator", "--dealer", "NOPE"]
+        args=[
+            "crm",
+            "create-user",
+            "--username",
+            "x_op",
+            "--password",
+            "cli-password",
+            "--role",
+            "operator",
+            "--dealer",
+            "NOPE",
+        ]
     )
     assert unknown.exit_code != 0 and "经销商编码不存在" in unknown.output
     hq_with_dealer = runner.invoke(
-        args=["crm", "create-user", "--username", "x_hq", "--password", "cli-password", "--role", "hq_admin", "--dealer", "AAA"]
+        args=[
+            "crm",
+            "create-user",
+            "--username",
+            "x_hq",
+            "--password",
+            "cli-password",
+            "--role",
+            "hq_admin",
+            "--dealer",
+            "AAA",
+        ]
     )
     assert hq_with_dealer.exit_code != 0 and "总部账号不属于任何经销商" in hq_with_dealer.output
-    short = runner.invoke(args=["crm", "create-user", "--username", "x_hq", "--password", "short", "--role", "hq_admin"])
+    short = runner.invoke(
+        args=["crm", "create-user", "--username", "x_hq", "--password", "short", "--role", "hq_admin"]
+    )
     assert short.exit_code != 0 and "密码至少 8 位" in short.output
     with app.app_context():
         assert db.session.scalars(sa.select(User).where(User.username.like("x_%"))).all() == []

@@ -37,6 +37,14 @@ def test_english_ui(world, login):
     body = client.get("/estates/").get_data(as_text=True)
     assert "Estates" in body or "Estate" in body
     assert "楼盘列表" not in body
-    errors = client.post("/estates/new", data={"name": "", "city_id": world.city_ids["齐齐哈尔"], "households": "-1",
-                                               "coord_system": "wgs84", "stage": "target"}).get_data(as_text=True)
+    errors = client.post(
+        "/estates/new",
+        data={
+            "name": "",
+            "city_id": world.city_ids["齐齐哈尔"],
+            "households": "-1",
+            "coord_system": "wgs84",
+            "stage": "target",
+        },
+    ).get_data(as_text=True)
     assert "请填写楼盘名称" not in errors

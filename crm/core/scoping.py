@@ -34,15 +34,15 @@ class Scope:
     dealer_id: int | None = None
 
     @classmethod
-    def everything(cls) -> "Scope":
+    def everything(cls) -> Scope:
         return cls(sees_all=True)
 
     @classmethod
-    def dealer(cls, dealer_id: int) -> "Scope":
+    def dealer(cls, dealer_id: int) -> Scope:
         return cls(dealer_id=dealer_id)
 
     @classmethod
-    def nothing(cls) -> "Scope":
+    def nothing(cls) -> Scope:
         return cls()
 
 

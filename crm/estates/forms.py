@@ -5,11 +5,11 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from crm.core.forms import (
-    choices,
     LocalizedDateField,
     LocalizedDecimalField,
     LocalizedFloatField,
     LocalizedIntegerField,
+    choices,
     required,
 )
 from crm.estates.models import EstateAge, EstateFinish, EstateStage
@@ -29,9 +29,7 @@ class EstateForm(FlaskForm):
     lng = LocalizedFloatField(
         _l("经度"), validators=[Optional(), NumberRange(-180, 180, _l("经度应在 -180 到 180 之间"))]
     )
-    lat = LocalizedFloatField(
-        _l("纬度"), validators=[Optional(), NumberRange(-90, 90, _l("纬度应在 -90 到 90 之间"))]
-    )
+    lat = LocalizedFloatField(_l("纬度"), validators=[Optional(), NumberRange(-90, 90, _l("纬度应在 -90 到 90 之间"))])
     households = LocalizedIntegerField(
         _l("户数"), validators=[Optional(), NumberRange(min=0, message=_l("户数不能小于 0"))]
     )

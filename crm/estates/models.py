@@ -14,8 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import DealerOwned, TimestampMixin
 from crm.extensions import db
-from crm.maps.coords import CoordSystem
-from crm.org.models import COORD_SYSTEM_TYPE
+from crm.maps.models import HasPosition
 
 
 def _enum_type(enum_cls, length: int) -> sa.Enum:
@@ -94,7 +93,7 @@ class City(TimestampMixin, db.Model):
         return f"<City {self.name}>"
 
 
-class Estate(DealerOwned, TimestampMixin, db.Model):
+class Estate(DealerOwned, HasPosition, TimestampMixin, db.Model):
     """楼盘: a housing estate whose owners the dealer reaches through their groups."""
 
     __table_args__ = (
@@ -109,9 +108,6 @@ class Estate(DealerOwned, TimestampMixin, db.Model):
     city_id: Mapped[int] = mapped_column(sa.ForeignKey("city.id"), index=True)
     district: Mapped[str] = mapped_column(sa.String(50), default="")
     address: Mapped[str] = mapped_column(sa.String(255), default="")
-    lat: Mapped[float | None] = mapped_column(sa.Double)
-    lng: Mapped[float | None] = mapped_column(sa.Double)
-    coord_system: Mapped[CoordSystem] = mapped_column(COORD_SYSTEM_TYPE, default=CoordSystem.WGS84)
     households: Mapped[int | None]
     delivery_date: Mapped[date | None]
     age: Mapped[EstateAge | None] = mapped_column(_enum_type(EstateAge, 8))
@@ -123,14 +119,10 @@ class Estate(DealerOwned, TimestampMixin, db.Model):
     stage: Mapped[EstateStage] = mapped_column(_enum_type(EstateStage, 20), default=EstateStage.UNPLANNED)
 
     city: Mapped[City] = relationship()
-    dealer: Mapped["Dealer"] = relationship()  # noqa: F821
-    floor_plans: Mapped[list["FloorPlan"]] = relationship(
+    dealer: Mapped[Dealer] = relationship()  # noqa: F821
+    floor_plans: Mapped[list[FloorPlan]] = relationship(
         back_populates="estate", cascade="all, delete-orphan", order_by="FloorPlan.name"
     )
-
-    @property
-    def has_position(self) -> bool:
-        return self.lat is not None and self.lng is not None
 
     def __repr__(self) -> str:
         return f"<Estate {self.name}>"

@@ -21,7 +21,7 @@ class EstateFilters:
     q: str = ""
 
     @classmethod
-    def from_args(cls, args) -> "EstateFilters":
+    def from_args(cls, args) -> EstateFilters:
         """Read filters from a query string, ignoring values that do not parse."""
 
         def _int(name):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from crm.core.uploads import UploadError, delete_upload, save_image
 from crm.core.validation import FieldError
 from crm.estates.models import City, Estate, EstateAge, EstateFinish, EstateStage, FloorPlan, normalize_estate_name
-from crm.maps.coords import CoordSystem, from_wgs84, to_wgs84
+from crm.maps.coords import CoordSystem
 
 
 @dataclass
@@ -38,7 +38,7 @@ class EstateFields:
     notes: str = ""
 
     @classmethod
-    def from_form_data(cls, data: dict) -> "EstateFields":
+    def from_form_data(cls, data: dict) -> EstateFields:
         """Build from a validated EstateForm's `data` (blank selects become None)."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
@@ -51,12 +51,9 @@ class EstateFields:
         return cls(**values)
 
     @classmethod
-    def from_estate(cls, estate: Estate) -> "EstateFields":
+    def from_estate(cls, estate: Estate) -> EstateFields:
         """The estate as its editor sees it: position back in the system it was entered in."""
-        lng = lat = None
-        if estate.has_position:
-            lng, lat = from_wgs84(estate.lng, estate.lat, estate.coord_system)
-            lng, lat = round(lng, 6), round(lat, 6)
+        lng, lat = estate.position_as_entered()
         values = {f.name: getattr(estate, f.name) for f in fields(cls) if f.name not in ("lng", "lat")}
         return cls(**values, lng=lng, lat=lat)
 
@@ -78,19 +75,14 @@ def _apply(session: Session, estate: Estate, data: EstateFields) -> None:
         raise FieldError("city_id", _("请选择城市"))
     if data.households is not None and data.households < 0:
         raise FieldError("households", _("户数不能小于 0"))
-    if (data.lat is None) != (data.lng is None):
-        raise FieldError("lat", _("经度和纬度需要同时填写"))
     name_key = normalize_estate_name(data.name)
     _check_name_free(session, estate.dealer_id, data.city_id, name_key, estate.id)
 
+    estate.set_position(data.lng, data.lat, data.coord_system)
     for f in fields(EstateFields):
-        if f.name not in ("lng", "lat"):
+        if f.name not in ("lng", "lat", "coord_system"):
             setattr(estate, f.name, getattr(data, f.name))
     estate.name_key = name_key
-    if data.lat is None:
-        estate.lat = estate.lng = None
-    else:
-        estate.lng, estate.lat = to_wgs84(data.lng, data.lat, data.coord_system)
 
 
 def create_estate(session: Session, dealer_id: int, data: EstateFields) -> Estate:

@@ -155,7 +155,9 @@ def add_floor_plan(estate_id: int):
         db.session.refresh(estate)
         return render_template("estates/_floor_plans.html", estate=estate, floor_plan_form=form), status
     if status != 200:
-        return render_template("estates/detail.html", estate=estate, floor_plan_form=form, stage_form=StageForm()), status
+        return render_template(
+            "estates/detail.html", estate=estate, floor_plan_form=form, stage_form=StageForm()
+        ), status
     return redirect(url_for("estates.detail", estate_id=estate.id))
 
 

@@ -30,9 +30,7 @@ class StoreForm(FlaskForm):
     lng = LocalizedFloatField(
         _l("经度"), validators=[Optional(), NumberRange(-180, 180, _l("经度应在 -180 到 180 之间"))]
     )
-    lat = LocalizedFloatField(
-        _l("纬度"), validators=[Optional(), NumberRange(-90, 90, _l("纬度应在 -90 到 90 之间"))]
-    )
+    lat = LocalizedFloatField(_l("纬度"), validators=[Optional(), NumberRange(-90, 90, _l("纬度应在 -90 到 90 之间"))])
 
     def __init__(self, *args, cities=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,4 +49,6 @@ class UserForm(FlaskForm):
     def __init__(self, *args, roles=(), dealers=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.role.choices = choices((r.value, r.label) for r in roles)
-        self.dealer_id.choices = choices([("", _l("（总部，无经销商）"))] + [(d.id, f"{d.code} {d.name}") for d in dealers])
+        self.dealer_id.choices = choices(
+            [("", _l("（总部，无经销商）"))] + [(d.id, f"{d.code} {d.name}") for d in dealers]
+        )

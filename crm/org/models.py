@@ -11,12 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime
 from crm.core.roles import HQ_ROLES, Role
 from crm.extensions import db
-from crm.maps.coords import CoordSystem
+from crm.maps.models import HasPosition
 
 ROLE_TYPE = sa.Enum(Role, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-COORD_SYSTEM_TYPE = sa.Enum(
-    CoordSystem, native_enum=False, length=8, values_callable=lambda e: [m.value for m in e]
-)
 
 
 class Brand(TimestampMixin, db.Model):
@@ -25,7 +22,7 @@ class Brand(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(100), unique=True)
 
-    dealers: Mapped[list["Dealer"]] = relationship(back_populates="brand")
+    dealers: Mapped[list[Dealer]] = relationship(back_populates="brand")
 
 
 class Dealer(TimestampMixin, db.Model):
@@ -40,14 +37,14 @@ class Dealer(TimestampMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
 
     brand: Mapped[Brand] = relationship(back_populates="dealers")
-    city: Mapped["City"] = relationship()  # noqa: F821
-    stores: Mapped[list["Store"]] = relationship(back_populates="dealer", order_by="Store.name")
+    city: Mapped[City] = relationship()  # noqa: F821
+    stores: Mapped[list[Store]] = relationship(back_populates="dealer", order_by="Store.name")
 
     def __repr__(self) -> str:
         return f"<Dealer {self.code}>"
 
 
-class Store(DealerOwned, TimestampMixin, db.Model):
+class Store(DealerOwned, HasPosition, TimestampMixin, db.Model):
     """门店: where owners come to see samples, design and pay deposits."""
 
     __table_args__ = (sa.UniqueConstraint("dealer_id", "name"),)
@@ -57,12 +54,9 @@ class Store(DealerOwned, TimestampMixin, db.Model):
     city_id: Mapped[int] = mapped_column(sa.ForeignKey("city.id"), index=True)
     address: Mapped[str] = mapped_column(sa.String(255), default="")
     phone: Mapped[str] = mapped_column(sa.String(32), default="")
-    lat: Mapped[float | None] = mapped_column(sa.Double)
-    lng: Mapped[float | None] = mapped_column(sa.Double)
-    coord_system: Mapped[CoordSystem] = mapped_column(COORD_SYSTEM_TYPE, default=CoordSystem.WGS84)
 
     dealer: Mapped[Dealer] = relationship(back_populates="stores")
-    city: Mapped["City"] = relationship()  # noqa: F821
+    city: Mapped[City] = relationship()  # noqa: F821
 
 
 class User(UserMixin, DealerOwned, TimestampMixin, db.Model):
@@ -77,9 +71,7 @@ class User(UserMixin, DealerOwned, TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    dealer_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("dealer.id", ondelete="CASCADE"), index=True
-    )
+    dealer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dealer.id", ondelete="CASCADE"), index=True)
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(64), default="")
     password_hash: Mapped[str] = mapped_column(sa.String(255))

@@ -14,11 +14,7 @@ def dealers_with_counts(session: Session) -> list[tuple[Dealer, int, int, int]]:
     stores = sa.select(sa.func.count(Store.id)).where(Store.dealer_id == Dealer.id).scalar_subquery()
     users = sa.select(sa.func.count(User.id)).where(User.dealer_id == Dealer.id).scalar_subquery()
     estates = sa.select(sa.func.count(Estate.id)).where(Estate.dealer_id == Dealer.id).scalar_subquery()
-    query = (
-        sa.select(Dealer, stores, users, estates)
-        .options(selectinload(Dealer.city))
-        .order_by(Dealer.code)
-    )
+    query = sa.select(Dealer, stores, users, estates).options(selectinload(Dealer.city)).order_by(Dealer.code)
     return [tuple(row) for row in session.execute(query).all()]
 
 

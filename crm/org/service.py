@@ -14,7 +14,7 @@ from crm.core.roles import DEALER_ROLES, HQ_ROLES, Role
 from crm.core.scoping import unscoped
 from crm.core.validation import FieldError
 from crm.estates.models import City
-from crm.maps.coords import CoordSystem, to_wgs84
+from crm.maps.coords import CoordSystem
 from crm.org.models import Brand, Dealer, Store, User
 
 DEALER_CODE = re.compile(r"^[A-Za-z0-9_-]{2,32}$")
@@ -34,9 +34,7 @@ def get_or_create_brand(session: Session, name: str) -> Brand:
 
 def get_or_create_city(session: Session, name: str, province: str, lat=None, lng=None) -> City:
     """A city by province and name, created on first use."""
-    city = session.execute(
-        sa.select(City).where(City.name == name, City.province == province)
-    ).scalar_one_or_none()
+    city = session.execute(sa.select(City).where(City.name == name, City.province == province)).scalar_one_or_none()
     if city is None:
         city = City(name=name, province=province, center_lat=lat, center_lng=lng)
         session.add(city)
@@ -112,17 +110,11 @@ def _apply_store(session: Session, store: Store, data: StoreFields) -> None:
         raise FieldError("name", _("该经销商已有同名门店"))
     if session.get(City, data.city_id) is None:
         raise FieldError("city_id", _("请选择城市"))
-    if (data.lat is None) != (data.lng is None):
-        raise FieldError("lat", _("经度和纬度需要同时填写"))
+    store.set_position(data.lng, data.lat, data.coord_system)
     store.name = name
     store.city_id = data.city_id
     store.address = data.address.strip()
     store.phone = data.phone.strip()
-    store.coord_system = CoordSystem(data.coord_system)
-    if data.lat is None:
-        store.lat = store.lng = None
-    else:
-        store.lng, store.lat = to_wgs84(data.lng, data.lat, data.coord_system)
 
 
 def create_store(session: Session, dealer: Dealer, data: StoreFields) -> Store:
@@ -180,9 +172,7 @@ def _apply_user(session: Session, actor: User, user: User, data: UserFields) -> 
     if not USERNAME.match(username):
         raise FieldError("username", _("用户名为 3 到 64 位小写字母、数字或 _ . -"))
     with unscoped():  # usernames are unique across the whole network
-        taken = session.execute(
-            sa.select(User.id).where(User.username == username, User.id != (user.id or 0))
-        ).first()
+        taken = session.execute(sa.select(User.id).where(User.username == username, User.id != (user.id or 0))).first()
     if taken:
         raise FieldError("username", _("该用户名已被使用"))
 

@@ -10,7 +10,6 @@ from crm.extensions import db
 from crm.org import queries, service
 from crm.org.forms import DealerForm, StoreForm, UserForm
 from crm.org.models import Dealer, Store, User
-from crm.maps.coords import from_wgs84
 
 bp = Blueprint("org", __name__)
 
@@ -123,8 +122,8 @@ def edit_store(store_id: int):
     store = get_or_404(Store, store_id)
     require(Permission.MANAGE_STORES)
     form = StoreForm(obj=store, cities=all_cities(db.session))
-    if request.method == "GET" and store.lat is not None:
-        form.lng.data, form.lat.data = (round(v, 6) for v in from_wgs84(store.lng, store.lat, store.coord_system))
+    if request.method == "GET":
+        form.lng.data, form.lat.data = store.position_as_entered()
         form.coord_system.data = store.coord_system.value
     if form.validate_on_submit():
         try:

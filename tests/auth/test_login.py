@@ -127,7 +127,9 @@ def test_state_changing_requests_need_a_csrf_token(world, make_app):
     response = client.post("/login", data={"username": world.a.lead, "password": TEST_PASSWORD, "csrf_token": token})
     assert response.status_code == 302
     # htmx requests carry the token in a header; without it a change is refused.
-    refused = client.post(f"/estates/{world.a.estate_id}/stage", data={"stage": "operating"}, headers={"HX-Request": "true"})
+    refused = client.post(
+        f"/estates/{world.a.estate_id}/stage", data={"stage": "operating"}, headers={"HX-Request": "true"}
+    )
     assert refused.status_code == 400
     home = client.get("/estates/").get_data(as_text=True)
     header_token = home.split('"X-CSRFToken": "')[1].split('"')[0]

@@ -43,7 +43,8 @@ def test_dealer_lead_filters_adds_and_moves_estates(app, world, live_server, pag
     with app.app_context():
         ids = {
             name: create_estate(
-                db.session, world.a.dealer_id,
+                db.session,
+                world.a.dealer_id,
                 EstateFields(name=name, city_id=qqhr, district=district, households=500, stage=stage),
             ).id
             for name, district, stage in EXTRA_ESTATES
@@ -114,7 +115,10 @@ def test_dealer_lead_filters_adds_and_moves_estates(app, world, live_server, pag
     with app.app_context():
         created = db.session.scalars(sa.select(Estate).where(Estate.name == "测试新建小区")).one()
         assert (created.dealer_id, created.city_id, created.households, created.delivery_date) == (
-            world.a.dealer_id, qqhr, 800, date(2027, 6, 30)
+            world.a.dealer_id,
+            qqhr,
+            800,
+            date(2027, 6, 30),
         )
         db.session.remove()
 

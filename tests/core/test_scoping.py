@@ -61,9 +61,12 @@ def test_bulk_updates_and_deletes_cannot_touch_another_dealer(app, world):
         with unscoped():
             b_estate = db.session.execute(sa.select(Estate).where(Estate.id == world.b.estate_id)).scalar_one()
             assert b_estate.notes == ""
-            assert db.session.execute(
-                sa.select(FloorPlan).where(FloorPlan.id == world.b.floor_plan_id)
-            ).scalar_one_or_none() is not None
+            assert (
+                db.session.execute(
+                    sa.select(FloorPlan).where(FloorPlan.id == world.b.floor_plan_id)
+                ).scalar_one_or_none()
+                is not None
+            )
             a_estate = db.session.execute(sa.select(Estate).where(Estate.id == world.a.estate_id)).scalar_one()
             assert a_estate.notes == "改过"
 

@@ -97,8 +97,11 @@ def test_htmx_filter_returns_only_the_results_partial(app, world, login):
 
 def test_district_choices_follow_the_city_filter(app, world, login):
     with app.app_context():
-        create_estate(db.session, world.a.dealer_id,
-                      EstateFields(name="长春南关小区", city_id=world.city_ids["长春"], district="南关区"))
+        create_estate(
+            db.session,
+            world.a.dealer_id,
+            EstateFields(name="长春南关小区", city_id=world.city_ids["长春"], district="南关区"),
+        )
         db.session.commit()
     client = login(world.a.lead)
     everything = client.get("/estates/").get_data(as_text=True)
@@ -179,7 +182,9 @@ def test_duplicate_name_in_the_same_city_is_refused(app, world, login):
     assert response.status_code == 422
     assert "本经销商在该城市已有同名楼盘" in _errors(response)
     # Width, case and spacing variants are the same estate.
-    response = client.post("/estates/new", data=_valid_form(world, name=" " + world.a.estate_name.replace("花园", " 花园")))
+    response = client.post(
+        "/estates/new", data=_valid_form(world, name=" " + world.a.estate_name.replace("花园", " 花园"))
+    )
     assert response.status_code == 422
     # Another dealer may survey the same estate; so may this dealer in another city.
     other = login(world.b.lead)
@@ -197,7 +202,9 @@ def test_edit_estate_and_rename_conflict(app, world, login):
     client.post("/estates/new", data=_valid_form(world, name="融创壹号院"))
     response = client.post(f"/estates/{world.a.estate_id}/edit", data=_valid_form(world, name="融创壹号院"))
     assert response.status_code == 422
-    response = client.post(f"/estates/{world.a.estate_id}/edit", data=_valid_form(world, name="甲方专属花园二期", households="900"))
+    response = client.post(
+        f"/estates/{world.a.estate_id}/edit", data=_valid_form(world, name="甲方专属花园二期", households="900")
+    )
     assert response.status_code == 302
     with app.app_context():
         estate = db.session.get(Estate, world.a.estate_id)
@@ -302,7 +309,10 @@ def test_floor_plan_rejects_non_images_and_bad_numbers(app, world, login):
     )
     assert "该楼盘已有同名户型" in response.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(FloorPlan.id)).where(FloorPlan.estate_id == world.a.estate_id)) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count(FloorPlan.id)).where(FloorPlan.estate_id == world.a.estate_id))
+            == 1
+        )
 
 
 def test_floor_plan_upload_without_htmx_redirects_back(app, world, login):

@@ -19,7 +19,14 @@ def test_hq_admin_creates_and_edits_a_dealer(app, world, login):
     client = login(world.hq_admin)
     city_id = world.city_ids["齐齐哈尔"]
     response = client.post(
-        "/dealers/new", data={"code": "qqhr2", "name": "齐齐哈尔第二经销商", "city_id": city_id, "territory": "富拉尔基区", "is_active": "y"}
+        "/dealers/new",
+        data={
+            "code": "qqhr2",
+            "name": "齐齐哈尔第二经销商",
+            "city_id": city_id,
+            "territory": "富拉尔基区",
+            "is_active": "y",
+        },
     )
     assert response.status_code == 302
     with app.app_context():
@@ -27,7 +34,8 @@ def test_hq_admin_creates_and_edits_a_dealer(app, world, login):
         dealer_id = dealer.id
     assert "齐齐哈尔第二经销商" in client.get("/dealers/").get_data(as_text=True)
     response = client.post(
-        f"/dealers/{dealer_id}/edit", data={"code": "QQHR2", "name": "齐齐哈尔二店", "city_id": city_id, "is_active": ""}
+        f"/dealers/{dealer_id}/edit",
+        data={"code": "QQHR2", "name": "齐齐哈尔二店", "city_id": city_id, "is_active": ""},
     )
     assert response.status_code == 302
     with app.app_context():
@@ -59,8 +67,14 @@ def test_dealer_lead_adds_and_edits_own_store(app, world, login):
     client = login(world.a.lead)
     response = client.post(
         f"/dealers/{world.a.dealer_id}/stores/new",
-        data={"name": "铁锋门店", "city_id": world.city_ids["齐齐哈尔"], "address": "铁锋区 8 号",
-              "coord_system": "gcj02", "lng": "123.98", "lat": "47.33"},
+        data={
+            "name": "铁锋门店",
+            "city_id": world.city_ids["齐齐哈尔"],
+            "address": "铁锋区 8 号",
+            "coord_system": "gcj02",
+            "lng": "123.98",
+            "lat": "47.33",
+        },
     )
     assert response.status_code == 302
     with app.app_context():
@@ -69,7 +83,8 @@ def test_dealer_lead_adds_and_edits_own_store(app, world, login):
         assert store.lng != 123.98  # converted from GCJ-02
         store_id = store.id
     duplicate = client.post(
-        f"/stores/{store_id}/edit", data={"name": world.a.store_name, "city_id": world.city_ids["齐齐哈尔"], "coord_system": "wgs84"}
+        f"/stores/{store_id}/edit",
+        data={"name": world.a.store_name, "city_id": world.city_ids["齐齐哈尔"], "coord_system": "wgs84"},
     )
     assert duplicate.status_code == 422 and "该经销商已有同名门店" in _errors(duplicate)
     form = client.get(f"/stores/{store_id}/edit").get_data(as_text=True)
@@ -83,8 +98,14 @@ def test_dealer_lead_manages_own_staff_only_with_dealer_roles(app, world, login)
     assert "hq_admin" not in listing
     response = client.post(
         "/users/new",
-        data={"username": "a_new_operator", "display_name": "新主IP", "role": "operator", "password": "long-enough-1",
-              "dealer_id": str(world.b.dealer_id), "is_active": "y"},
+        data={
+            "username": "a_new_operator",
+            "display_name": "新主IP",
+            "role": "operator",
+            "password": "long-enough-1",
+            "dealer_id": str(world.b.dealer_id),
+            "is_active": "y",
+        },
     )
     assert response.status_code == 302
     with app.app_context():
@@ -101,18 +122,38 @@ def test_dealer_lead_manages_own_staff_only_with_dealer_roles(app, world, login)
 def test_user_validation_messages(app, world, login):
     client = login(world.hq_admin)
     cases = [
-        ({"username": world.a.lead, "role": "operator", "dealer_id": world.a.dealer_id, "password": "long-enough-1"}, "该用户名已被使用"),
-        ({"username": "ab", "role": "operator", "dealer_id": world.a.dealer_id, "password": "long-enough-1"}, "用户名为 3 到 64 位"),
-        ({"username": "short_pw", "role": "operator", "dealer_id": world.a.dealer_id, "password": "123"}, "密码至少 8 位"),
+        (
+            {"username": world.a.lead, "role": "operator", "dealer_id": world.a.dealer_id, "password": "long-enough-1"},
+            "该用户名已被使用",
+        ),
+        (
+            {"username": "ab", "role": "operator", "dealer_id": world.a.dealer_id, "password": "long-enough-1"},
+            "用户名为 3 到 64 位",
+        ),
+        (
+            {"username": "short_pw", "role": "operator", "dealer_id": world.a.dealer_id, "password": "123"},
+            "密码至少 8 位",
+        ),
         ({"username": "no_pw", "role": "operator", "dealer_id": world.a.dealer_id, "password": ""}, "请设置初始密码"),
-        ({"username": "no_dealer", "role": "operator", "dealer_id": "", "password": "long-enough-1"}, "经销商员工必须属于一个经销商"),
+        (
+            {"username": "no_dealer", "role": "operator", "dealer_id": "", "password": "long-enough-1"},
+            "经销商员工必须属于一个经销商",
+        ),
     ]
     for data, message in cases:
         response = client.post("/users/new", data={**data, "is_active": "y"})
         assert response.status_code == 422, data
         assert any(message in e for e in _errors(response)), (message, _errors(response))
-    hq = client.post("/users/new", data={"username": "hq_two", "role": "hq_viewer", "dealer_id": world.a.dealer_id,
-                                         "password": "long-enough-1", "is_active": "y"})
+    hq = client.post(
+        "/users/new",
+        data={
+            "username": "hq_two",
+            "role": "hq_viewer",
+            "dealer_id": world.a.dealer_id,
+            "password": "long-enough-1",
+            "is_active": "y",
+        },
+    )
     assert hq.status_code == 302
     with app.app_context():
         assert db.session.scalars(sa.select(User).where(User.username == "hq_two")).one().dealer_id is None
@@ -122,7 +163,9 @@ def test_lead_cannot_demote_or_disable_themselves(app, world, login):
     client = login(world.a.lead)
     with app.app_context():
         lead_id = db.session.scalar(sa.select(User.id).where(User.username == world.a.lead))
-    response = client.post(f"/users/{lead_id}/edit", data={"username": world.a.lead, "role": "operator", "is_active": "y"})
+    response = client.post(
+        f"/users/{lead_id}/edit", data={"username": world.a.lead, "role": "operator", "is_active": "y"}
+    )
     assert response.status_code == 422
     assert "不能修改自己的角色或停用自己的账号" in _errors(response)
 
@@ -132,7 +175,8 @@ def test_password_change_lets_the_user_log_in_with_the_new_one(app, world, login
     operator_id = world.a.user_ids[Role.OPERATOR]
     username = world.a.usernames[Role.OPERATOR]
     response = client.post(
-        f"/users/{operator_id}/edit", data={"username": username, "role": "operator", "password": "brand-new-pass", "is_active": "y"}
+        f"/users/{operator_id}/edit",
+        data={"username": username, "role": "operator", "password": "brand-new-pass", "is_active": "y"},
     )
     assert response.status_code == 302
     assert login(username, "brand-new-pass").get("/").status_code == 200
