@@ -143,6 +143,10 @@ def _register_request_hooks(app: Flask) -> None:
 def _register_template_helpers(app: Flask) -> None:
     from crm.core.roles import Permission, Role, has_permission
 
+    @app.template_filter("thousands")
+    def _thousands(value) -> str:
+        return "—" if value is None else f"{value:,}"
+
     @app.context_processor
     def _helpers():
         return {

@@ -92,16 +92,16 @@ DEMO_CITIES = (
 )
 
 DEMO_USERS = (
-    ("hq_admin", "总部管理员 王总", Role.HQ_ADMIN, None),
-    ("hq_viewer", "总部督导 李静", Role.HQ_VIEWER, None),
-    ("qqhr_lead", "社群负责人 张伟", Role.DEALER_LEAD, "QQHR"),
-    ("qqhr_operator", "主IP 小雅", Role.OPERATOR, "QQHR"),
-    ("qqhr_assistant", "客服 小美", Role.ASSISTANT, "QQHR"),
-    ("qqhr_designer", "设计师 刘洋", Role.DESIGNER, "QQHR"),
-    ("qqhr_consultant", "顾问 陈静", Role.CONSULTANT, "QQHR"),
-    ("qqhr_installer", "安装师傅 老赵", Role.INSTALLER, "QQHR"),
-    ("cc_lead", "社群负责人 孙丽", Role.DEALER_LEAD, "CC"),
-    ("hrb_lead", "社群负责人 周强", Role.DEALER_LEAD, "HRB"),
+    ("hq_admin", "王建国", Role.HQ_ADMIN, None),
+    ("hq_viewer", "李静", Role.HQ_VIEWER, None),
+    ("qqhr_lead", "张伟", Role.DEALER_LEAD, "QQHR"),
+    ("qqhr_operator", "小雅", Role.OPERATOR, "QQHR"),
+    ("qqhr_assistant", "小美", Role.ASSISTANT, "QQHR"),
+    ("qqhr_designer", "刘洋", Role.DESIGNER, "QQHR"),
+    ("qqhr_consultant", "陈静", Role.CONSULTANT, "QQHR"),
+    ("qqhr_installer", "赵师傅", Role.INSTALLER, "QQHR"),
+    ("cc_lead", "孙丽", Role.DEALER_LEAD, "CC"),
+    ("hrb_lead", "周强", Role.DEALER_LEAD, "HRB"),
 )
 
 NAME_HEADS = (

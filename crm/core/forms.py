@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
+from collections.abc import Callable
+from typing import TypeVar
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, FloatField, IntegerField, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from crm.core.validation import FieldError, attach_to_form
+from crm.extensions import db
+
+T = TypeVar("T")
 
 
 class LocalizedIntegerField(IntegerField):
@@ -71,6 +80,27 @@ def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+class MonthField(LocalizedDateField):
+    """A month such as a delivery date (2026-09, what `<input type=month>` sends); a full date is accepted."""
+
+    def process_formdata(self, valuelist):
+        text = str(valuelist[0]).strip() if valuelist and valuelist[0] else ""
+        match = re.fullmatch(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?", text)
+        if match:
+            try:
+                self.data = dt.date(int(match[1]), int(match[2]), 1)
+                return
+            except ValueError:
+                self.data = None
+                raise ValueError(str(_l("月份不正确，请按 年-月 填写，例如 2026-09"))) from None
+        super().process_formdata(valuelist)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return self.data.strftime("%Y-%m") if self.data else ""
+
+
 def required(message=None):
     return DataRequired(message=message or _l("此项必填"))
 
@@ -84,10 +114,36 @@ __all__ = [
     "LocalizedFloatField",
     "LocalizedDecimalField",
     "LocalizedDateField",
+    "MonthField",
     "choices",
     "required",
+    "save_form",
+    "form_status",
     "input_required",
     "Length",
     "NumberRange",
     "Optional",
 ]
+
+
+def save_form(form, action: Callable[[], T]) -> T | None:
+    """Validate `form` and run the service call `action`, committing once.
+
+    Returns the action's result, or None when the form is invalid or the service refused the
+    input (its FieldError is shown on the form and nothing is saved).
+    """
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except FieldError as error:
+        db.session.rollback()
+        attach_to_form(form, error)
+        return None
+    db.session.commit()
+    return result
+
+
+def form_status() -> int:
+    """422 for a form re-shown after a failed POST (so htmx and tests can tell), else 200."""
+    return 422 if request.method == "POST" else 200

@@ -5,10 +5,10 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from crm.core.forms import (
-    LocalizedDateField,
     LocalizedDecimalField,
     LocalizedFloatField,
     LocalizedIntegerField,
+    MonthField,
     choices,
     required,
 )
@@ -19,7 +19,7 @@ from crm.maps.coords import CoordSystem
 class EstateForm(FlaskForm):
     name = StringField(_l("楼盘名称"), validators=[required(_l("请填写楼盘名称")), Length(max=100)])
     city_id = SelectField(_l("城市"), coerce=int, validators=[required(_l("请选择城市"))])
-    district = StringField(_l("区域/区县"), validators=[Optional(), Length(max=50)])
+    district = StringField(_l("区域"), validators=[Optional(), Length(max=50)])
     address = StringField(_l("地址"), validators=[Optional(), Length(max=255)])
     coord_system = SelectField(
         _l("坐标系"),
@@ -33,7 +33,7 @@ class EstateForm(FlaskForm):
     households = LocalizedIntegerField(
         _l("户数"), validators=[Optional(), NumberRange(min=0, message=_l("户数不能小于 0"))]
     )
-    delivery_date = LocalizedDateField(_l("交房时间"), validators=[Optional()])
+    delivery_date = MonthField(_l("交房时间"), validators=[Optional()])
     age = SelectField(_l("新盘/老盘"), choices=[])
     finish = SelectField(_l("交付标准"), choices=[])
     avg_price = LocalizedIntegerField(
@@ -64,7 +64,7 @@ class FloorPlanForm(FlaskForm):
         validators=[Optional(), NumberRange(min=1, max=100000, message=_l("面积应在 1 到 100000 ㎡ 之间"))],
     )
     rooms = LocalizedIntegerField(
-        _l("室"), validators=[Optional(), NumberRange(min=0, max=50, message=_l("室数应在 0 到 50 之间"))]
+        _l("卧室数"), validators=[Optional(), NumberRange(min=0, max=50, message=_l("卧室数应在 0 到 50 之间"))]
     )
     unit_count = LocalizedIntegerField(
         _l("套数"), validators=[Optional(), NumberRange(min=0, message=_l("套数不能小于 0"))]

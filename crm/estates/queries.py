@@ -75,7 +75,8 @@ def estates_query(filters: EstateFilters) -> sa.Select:
         key = normalize_estate_name(filters.q)
         pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(Estate.name_key.like(pattern, escape="\\"))
-    return query.order_by(Estate.name_key, Estate.id)
+    # Most recently worked estates first: what staff touched last is what they look for.
+    return query.order_by(Estate.updated_at.desc(), Estate.id.desc())
 
 
 def cities_with_estates(session: Session) -> list[City]:

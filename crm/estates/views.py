@@ -2,11 +2,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from crm.core.forms import form_status, save_form
 from crm.core.htmx import render_page_or_partial
 from crm.core.roles import Permission, permission_required, require
 from crm.core.scoping import get_or_404
 from crm.core.uploads import upload_root
-from crm.core.validation import FieldError, attach_to_form
 from crm.estates import queries, service
 from crm.estates.forms import EstateForm, FloorPlanForm, StageForm
 from crm.estates.models import Estate, EstateAge, EstateStage, FloorPlan
@@ -61,20 +61,14 @@ def _form_data(fields: service.EstateFields) -> dict:
 @permission_required(Permission.EDIT_ESTATES)
 def create():
     form = _estate_form()
-    if form.validate_on_submit():
-        try:
-            estate = service.create_estate(
-                db.session, current_user.dealer_id, service.EstateFields.from_form_data(form.data)
-            )
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("已添加楼盘：%(name)s", name=estate.name), "success")
-            return redirect(url_for("estates.detail", estate_id=estate.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("estates/form.html", form=form, estate=None), status
+
+    def create():
+        return service.create_estate(db.session, current_user.dealer_id, service.EstateFields.from_form_data(form.data))
+
+    if estate := save_form(form, create):
+        flash(_("已添加楼盘：%(name)s", name=estate.name), "success")
+        return redirect(url_for("estates.detail", estate_id=estate.id))
+    return render_template("estates/form.html", form=form, estate=None), form_status()
 
 
 @bp.route("/<int:estate_id>")
@@ -91,18 +85,14 @@ def edit(estate_id: int):
     estate = get_or_404(Estate, estate_id)
     require(Permission.EDIT_ESTATES)
     form = _estate_form(estate)
-    if form.validate_on_submit():
-        try:
-            service.update_estate(db.session, estate, service.EstateFields.from_form_data(form.data))
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("已保存"), "success")
-            return redirect(url_for("estates.detail", estate_id=estate.id))
-    status = 422 if request.method == "POST" else 200
-    return render_template("estates/form.html", form=form, estate=estate), status
+
+    def update():
+        return service.update_estate(db.session, estate, service.EstateFields.from_form_data(form.data))
+
+    if save_form(form, update):
+        flash(_("已保存"), "success")
+        return redirect(url_for("estates.detail", estate_id=estate.id))
+    return render_template("estates/form.html", form=form, estate=estate), form_status()
 
 
 @bp.route("/<int:estate_id>/stage", methods=["POST"])
@@ -126,39 +116,24 @@ def add_floor_plan(estate_id: int):
     estate = get_or_404(Estate, estate_id)
     require(Permission.EDIT_ESTATES)
     form = FloorPlanForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            service.add_floor_plan(
-                db.session,
-                estate,
-                service.FloorPlanFields(
-                    name=form.name.data,
-                    area_m2=form.area_m2.data,
-                    rooms=form.rooms.data,
-                    unit_count=form.unit_count.data,
-                ),
-                image=form.image.data,
-            )
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-            status = 422
-        else:
-            db.session.commit()
-            form = FloorPlanForm(formdata=None)
-            if not htmx:
-                flash(_("已添加户型"), "success")
-    else:
-        status = 422
+
+    def add():
+        fields = service.FloorPlanFields(
+            name=form.name.data, area_m2=form.area_m2.data, rooms=form.rooms.data, unit_count=form.unit_count.data
+        )
+        return service.add_floor_plan(db.session, estate, fields, image=form.image.data)
+
+    saved = save_form(form, add)
+    if saved and not htmx:
+        flash(_("已添加户型"), "success")
+        return redirect(url_for("estates.detail", estate_id=estate.id))
+    status = 200 if saved else 422
+    if saved:
+        form = FloorPlanForm(formdata=None)  # an empty form, ready for the next floor plan
     if htmx:
         db.session.refresh(estate)
         return render_template("estates/_floor_plans.html", estate=estate, floor_plan_form=form), status
-    if status != 200:
-        return render_template(
-            "estates/detail.html", estate=estate, floor_plan_form=form, stage_form=StageForm()
-        ), status
-    return redirect(url_for("estates.detail", estate_id=estate.id))
+    return render_template("estates/detail.html", estate=estate, floor_plan_form=form, stage_form=StageForm()), status
 
 
 @bp.route("/floor-plans/<int:floor_plan_id>/delete", methods=["POST"])

@@ -28,9 +28,9 @@ class CoordSystem(StrEnum):
 
 
 COORD_SYSTEM_LABELS = {
-    CoordSystem.WGS84: _l("WGS-84（GPS / 天地图 / OpenStreetMap）"),
-    CoordSystem.GCJ02: _l("GCJ-02（高德 / 腾讯）"),
-    CoordSystem.BD09: _l("BD-09（百度 / 房天下）"),
+    CoordSystem.WGS84: _l("WGS-84（GPS、天地图）"),
+    CoordSystem.GCJ02: _l("GCJ-02（高德、腾讯）"),
+    CoordSystem.BD09: _l("BD-09（百度、房天下）"),
 }
 
 _A = 6378245.0  # Krasovsky 1940 semi-major axis used by GCJ-02

@@ -2,9 +2,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from crm.core.forms import form_status, save_form
 from crm.core.roles import Permission, Role, permission_required, require
 from crm.core.scoping import get_or_404
-from crm.core.validation import FieldError, attach_to_form
 from crm.estates.queries import all_cities, visible_dealers
 from crm.extensions import db
 from crm.org import queries, service
@@ -12,10 +12,6 @@ from crm.org.forms import DealerForm, StoreForm, UserForm
 from crm.org.models import Dealer, Store, User
 
 bp = Blueprint("org", __name__)
-
-
-def _status() -> int:
-    return 422 if request.method == "POST" else 200
 
 
 # ---- dealers ---------------------------------------------------------------------------------
@@ -42,18 +38,15 @@ def _dealer_fields(form: DealerForm) -> service.DealerFields:
 @permission_required(Permission.MANAGE_DEALERS)
 def create_dealer():
     form = DealerForm(cities=all_cities(db.session))
-    if form.validate_on_submit():
-        try:
-            brand = service.get_or_create_brand(db.session, current_app.config.get("BRAND_NAME", "盘图品牌"))
-            dealer = service.create_dealer(db.session, brand, _dealer_fields(form))
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("已添加经销商：%(name)s", name=dealer.name), "success")
-            return redirect(url_for("org.dealer_detail", dealer_id=dealer.id))
-    return render_template("org/dealer_form.html", form=form, dealer=None), _status()
+
+    def create():
+        brand = service.get_or_create_brand(db.session, current_app.config.get("BRAND_NAME", "盘图品牌"))
+        return service.create_dealer(db.session, brand, _dealer_fields(form))
+
+    if dealer := save_form(form, create):
+        flash(_("已添加经销商：%(name)s", name=dealer.name), "success")
+        return redirect(url_for("org.dealer_detail", dealer_id=dealer.id))
+    return render_template("org/dealer_form.html", form=form, dealer=None), form_status()
 
 
 @bp.route("/dealers/<int:dealer_id>")
@@ -69,17 +62,10 @@ def edit_dealer(dealer_id: int):
     dealer = get_or_404(Dealer, dealer_id)
     require(Permission.MANAGE_DEALERS)
     form = DealerForm(obj=dealer, cities=all_cities(db.session))
-    if form.validate_on_submit():
-        try:
-            service.update_dealer(db.session, dealer, _dealer_fields(form))
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("已保存"), "success")
-            return redirect(url_for("org.dealer_detail", dealer_id=dealer.id))
-    return render_template("org/dealer_form.html", form=form, dealer=dealer), _status()
+    if save_form(form, lambda: service.update_dealer(db.session, dealer, _dealer_fields(form))):
+        flash(_("已保存"), "success")
+        return redirect(url_for("org.dealer_detail", dealer_id=dealer.id))
+    return render_template("org/dealer_form.html", form=form, dealer=dealer), form_status()
 
 
 # ---- stores ----------------------------------------------------------------------------------
@@ -104,17 +90,10 @@ def create_store(dealer_id: int):
     form = StoreForm(cities=all_cities(db.session))
     if request.method == "GET":
         form.city_id.data = dealer.city_id
-    if form.validate_on_submit():
-        try:
-            store = service.create_store(db.session, dealer, _store_fields(form))
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("已添加门店：%(name)s", name=store.name), "success")
-            return redirect(url_for("org.dealer_detail", dealer_id=dealer.id))
-    return render_template("org/store_form.html", form=form, dealer=dealer, store=None), _status()
+    if store := save_form(form, lambda: service.create_store(db.session, dealer, _store_fields(form))):
+        flash(_("已添加门店：%(name)s", name=store.name), "success")
+        return redirect(url_for("org.dealer_detail", dealer_id=dealer.id))
+    return render_template("org/store_form.html", form=form, dealer=dealer, store=None), form_status()
 
 
 @bp.route("/stores/<int:store_id>/edit", methods=["GET", "POST"])
@@ -125,17 +104,10 @@ def edit_store(store_id: int):
     if request.method == "GET":
         form.lng.data, form.lat.data = store.position_as_entered()
         form.coord_system.data = store.coord_system.value
-    if form.validate_on_submit():
-        try:
-            service.update_store(db.session, store, _store_fields(form))
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("已保存"), "success")
-            return redirect(url_for("org.dealer_detail", dealer_id=store.dealer_id))
-    return render_template("org/store_form.html", form=form, dealer=store.dealer, store=store), _status()
+    if save_form(form, lambda: service.update_store(db.session, store, _store_fields(form))):
+        flash(_("已保存"), "success")
+        return redirect(url_for("org.dealer_detail", dealer_id=store.dealer_id))
+    return render_template("org/store_form.html", form=form, dealer=store.dealer, store=store), form_status()
 
 
 # ---- users -----------------------------------------------------------------------------------
@@ -180,17 +152,10 @@ def _user_fields(form: UserForm) -> service.UserFields:
 @permission_required(Permission.MANAGE_USERS)
 def create_user():
     form = _user_form()
-    if form.validate_on_submit():
-        try:
-            user = service.create_user(db.session, current_user, _user_fields(form))
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("已创建账号：%(username)s", username=user.username), "success")
-            return redirect(url_for("org.users"))
-    return render_template("org/user_form.html", form=form, user=None), _status()
+    if user := save_form(form, lambda: service.create_user(db.session, current_user, _user_fields(form))):
+        flash(_("已创建账号：%(username)s", username=user.username), "success")
+        return redirect(url_for("org.users"))
+    return render_template("org/user_form.html", form=form, user=None), form_status()
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -198,14 +163,7 @@ def edit_user(user_id: int):
     user = get_or_404(User, user_id)
     require(Permission.MANAGE_USERS)
     form = _user_form(user)
-    if form.validate_on_submit():
-        try:
-            service.update_user(db.session, current_user, user, _user_fields(form))
-        except FieldError as error:
-            db.session.rollback()
-            attach_to_form(form, error)
-        else:
-            db.session.commit()
-            flash(_("已保存"), "success")
-            return redirect(url_for("org.users"))
-    return render_template("org/user_form.html", form=form, user=user), _status()
+    if save_form(form, lambda: service.update_user(db.session, current_user, user, _user_fields(form))):
+        flash(_("已保存"), "success")
+        return redirect(url_for("org.users"))
+    return render_template("org/user_form.html", form=form, user=user), form_status()

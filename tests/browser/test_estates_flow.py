@@ -100,14 +100,14 @@ def test_dealer_lead_filters_adds_and_moves_estates(app, world, live_server, pag
     assert navigation.value.status == 422
     expect(page.get_by_text("请填写楼盘名称")).to_be_visible()
     expect(page.get_by_text("户数不能小于 0")).to_be_visible()
-    expect(page.get_by_text("请修正标红的项目后再保存，未保存任何内容。")).to_be_visible()
+    expect(page.get_by_text("请修改标红的内容后再保存（本次未保存）。")).to_be_visible()
     assert _estate_names(app) == {*a_estates, world.b.estate_name}
 
     # Then valid input.
     page.get_by_label("楼盘名称").fill("测试新建小区")
     page.get_by_label("城市").select_option(label="齐齐哈尔")
     page.get_by_label("户数", exact=True).fill("800")
-    page.get_by_label("交房时间").fill("2027-06-30")
+    page.get_by_label("交房时间").fill("2027-06")
     page.get_by_role("button", name="保存").click()
     expect(page).to_have_url(re.compile(r"/estates/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("测试新建小区")
@@ -118,7 +118,7 @@ def test_dealer_lead_filters_adds_and_moves_estates(app, world, live_server, pag
             world.a.dealer_id,
             qqhr,
             800,
-            date(2027, 6, 30),
+            date(2027, 6, 1),
         )
         db.session.remove()
 

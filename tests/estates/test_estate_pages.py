@@ -133,7 +133,7 @@ def test_create_estate_stores_wgs84_and_shows_it(app, world, login):
     response = client.post("/estates/new", data=_valid_form(world, coord_system="bd09", lng="123.9621", lat="47.3496"))
     assert response.status_code == 302
     detail = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "碧桂园天玺" in detail and "1800" in detail and "2026-09-01" in detail
+    assert "碧桂园天玺" in detail and "1,800" in detail and "2026-09" in detail
     with app.app_context():
         estate = db.session.scalars(sa.select(Estate).where(Estate.name == "碧桂园天玺")).one()
         assert estate.dealer_id == world.a.dealer_id
@@ -141,6 +141,19 @@ def test_create_estate_stores_wgs84_and_shows_it(app, world, login):
         # BD-09 sits ~1.3 km north-east of WGS-84 here: the stored point moved back south-west.
         assert estate.lng < 123.9621 - 0.005 and estate.lat < 47.3496 - 0.003
         assert estate.delivery_date == date(2026, 9, 1)
+
+
+def test_delivery_month_is_typed_as_a_month(app, world, login):
+    client = login(world.a.lead)
+    for typed, name in (("2027-06", "月份甲"), ("2027年6月", "月份乙"), ("2027/6", "月份丙")):
+        assert client.post("/estates/new", data=_valid_form(world, name=name, delivery_date=typed)).status_code == 302
+    bad = client.post("/estates/new", data=_valid_form(world, name="月份丁", delivery_date="2027-13"))
+    assert bad.status_code == 422 and any("月份不正确" in e for e in _errors(bad))
+    with app.app_context():
+        dates = set(db.session.scalars(sa.select(Estate.delivery_date).where(Estate.name.like("月份%"))))
+        assert dates == {date(2027, 6, 1)}
+        estate_id = db.session.scalar(sa.select(Estate.id).where(Estate.name == "月份甲"))
+    assert 'value="2027-06"' in client.get(f"/estates/{estate_id}/edit").get_data(as_text=True)
 
 
 def test_edit_form_shows_coordinates_as_they_were_entered(app, world, login):
@@ -172,7 +185,7 @@ def test_bad_input_rerenders_with_chinese_messages_and_saves_nothing(app, world,
         assert response.status_code == 422, changes
         if message:
             assert any(message in e for e in _errors(response)), (changes, _errors(response))
-        assert "未保存任何内容" in response.get_data(as_text=True)
+        assert "本次未保存" in response.get_data(as_text=True)
     assert _estate_count(app) == before
 
 
