@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from crm.auth.models import LoginAttempt
@@ -16,6 +16,8 @@ from crm.org.models import User
 
 # Failures from one address across many usernames are throttled more loosely than per account.
 IP_FAILURE_FACTOR = 4
+# Attempts older than this are of no use to throttling and are pruned.
+ATTEMPT_RETENTION = timedelta(days=7)
 
 
 class LoginThrottled(Exception):
@@ -62,20 +64,38 @@ def authenticate(session: Session, username: str, password: str, ip_address: str
         raise LoginThrottled()
 
     with unscoped():
-        user = session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-    ok = user is not None and user.is_active and check_password_hash(user.password_hash, password)
+        user = session.execute(
+            sa.select(User).options(joinedload(User.dealer)).where(User.username == username)
+        ).scalar_one_or_none()
+    # Check a hash even for unknown users so response time does not reveal which usernames exist.
+    password_ok = check_password_hash(user.password_hash if user else _dummy_hash(), password)
+    ok = user is not None and password_ok and user.is_active
     session.add(LoginAttempt(username=username, ip_address=ip_address, succeeded=ok))
     if not ok:
         return None
     user.last_login_at = utcnow()
+    session.execute(sa.delete(LoginAttempt).where(LoginAttempt.attempted_at < utcnow() - ATTEMPT_RETENTION))
     return user
 
 
+def _dummy_hash() -> str:
+    config = current_app.config
+    if "_DUMMY_PASSWORD_HASH" not in config:
+        config["_DUMMY_PASSWORD_HASH"] = hash_password("not-a-real-password")
+    return config["_DUMMY_PASSWORD_HASH"]
+
+
 def load_user(session: Session, user_id: str) -> User | None:
-    """The user behind a session cookie, looked up before any dealer scope exists."""
+    """The user behind a session cookie, looked up before any dealer scope exists.
+
+    A deactivated account (or one of a deactivated dealer) is logged out on its next request.
+    """
     try:
         pk = int(user_id)
     except (TypeError, ValueError):
         return None
     with unscoped():
-        return session.execute(sa.select(User).where(User.id == pk)).scalar_one_or_none()
+        user = session.execute(
+            sa.select(User).options(joinedload(User.dealer)).where(User.id == pk)
+        ).scalar_one_or_none()
+    return user if user is not None and user.is_active else None

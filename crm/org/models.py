@@ -83,8 +83,9 @@ class User(UserMixin, DealerOwned, TimestampMixin, db.Model):
     dealer: Mapped[Dealer | None] = relationship()
 
     @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
-        return self.is_active_account
+    def is_active(self) -> bool:
+        """Flask-Login refuses inactive accounts; a deactivated dealer's staff are inactive too."""
+        return self.is_active_account and (self.dealer is None or self.dealer.is_active)
 
     @property
     def is_hq(self) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from crm.auth.models import LoginAttempt
+from crm.core.roles import Role
 from crm.extensions import db
 from tests.conftest import TEST_PASSWORD
 
@@ -147,3 +148,28 @@ def test_language_switch_to_english_and_back(world, login):
     assert '<html lang="en">' in client.get("/estates/").get_data(as_text=True)
     client.post("/language/zh", data={"next": "/"})
     assert '<html lang="zh-CN">' in client.get("/").get_data(as_text=True)
+
+
+def test_deactivating_an_account_ends_its_open_session(app, world, login):
+    from crm.org.models import User
+
+    client = login(world.a.usernames[Role.OPERATOR])
+    assert client.get("/estates/").status_code == 200
+    with app.app_context():
+        user = db.session.scalars(sa.select(User).where(User.username == world.a.usernames[Role.OPERATOR])).one()
+        user.is_active_account = False
+        db.session.commit()
+    assert client.get("/estates/").status_code == 302
+
+
+def test_a_deactivated_dealers_staff_cannot_work(app, world, login, client):
+    from crm.org.models import Dealer
+
+    lead = login(world.a.lead)
+    with app.app_context():
+        db.session.get(Dealer, world.a.dealer_id).is_active = False
+        db.session.commit()
+    assert lead.get("/").status_code == 302
+    refused = client.post("/login", data={"username": world.a.lead, "password": TEST_PASSWORD})
+    assert refused.status_code == 401
+    assert login(world.b.lead).get("/").status_code == 200
