@@ -97,10 +97,14 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from crm.auth.views import bp as auth_bp
     from crm.estates.views import bp as estates_bp
+    from crm.geocoding.views import bp as geocoding_bp
     from crm.home.views import bp as home_bp
+    from crm.imports.views import bp as imports_bp
+    from crm.maps.views import bp as maps_bp
     from crm.org.views import bp as org_bp
+    from crm.targets.views import bp as targets_bp
 
-    for blueprint in (auth_bp, home_bp, org_bp, estates_bp):
+    for blueprint in (auth_bp, home_bp, org_bp, estates_bp, imports_bp, geocoding_bp, maps_bp, targets_bp):
         app.register_blueprint(blueprint)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image
 from werkzeug.datastructures import FileStorage
@@ -57,6 +58,7 @@ class DealerWorld:
     estate_name: str
     floor_plan_id: int
     floor_plan_name: str
+    import_id: int = 0
     usernames: dict[Role, str] = field(default_factory=dict)
     user_ids: dict[Role, int] = field(default_factory=dict)
     user_display_names: dict[Role, str] = field(default_factory=dict)
@@ -86,6 +88,28 @@ class World:
     city_ids: dict[str, int]
 
 
+def make_estate_import(session, dealer_id: int, city_id: int):
+    """An uploaded (not yet applied) estate list with one row."""
+    from flask import current_app
+
+    from crm.imports.models import EstateImport
+
+    relative = f"imports/{dealer_id}/factory.csv"
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("小区名称,户数\n工厂花园,800\n", encoding="utf-8")
+    estate_import = EstateImport(
+        dealer_id=dealer_id,
+        city_id=city_id,
+        original_filename="estates.csv",
+        stored_path=relative,
+        column_mapping={"小区名称": "name", "户数": "households"},
+    )
+    session.add(estate_import)
+    session.flush()
+    return estate_import
+
+
 def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str, password: str) -> DealerWorld:
     dealer = create_dealer(session, brand, DealerFields(code=code, name=dealer_name, city_id=city.id))
     store = create_store(
@@ -111,7 +135,10 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
     plan = add_floor_plan(
         session, estate, FloorPlanFields(name=f"{marker}户型"), image=file_storage(png_bytes(), "plan.png")
     )
-    world = DealerWorld(code, dealer.id, dealer_name, store.id, store.name, estate.id, estate.name, plan.id, plan.name)
+    estate_import = make_estate_import(session, dealer.id, city.id)
+    world = DealerWorld(
+        code, dealer.id, dealer_name, store.id, store.name, estate.id, estate.name, plan.id, plan.name, estate_import.id
+    )
     for role in DEALER_ROLES:
         username = f"{code.lower()}_{role.value}"
         user = create_user_unchecked(session, username, password, role, dealer, display_name=f"{marker}{role.label}")

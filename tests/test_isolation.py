@@ -17,6 +17,7 @@ OBJECT_ARGUMENTS = {
     "dealer_id": "dealer_id",
     "store_id": "store_id",
     "user_id": "user_id",
+    "import_id": "import_id",
 }
 # URL arguments that name no dealer object.
 NON_OBJECT_ARGUMENTS = {"filename", "code"}
@@ -50,7 +51,7 @@ def _url(rule, dealer_world) -> str:
 def test_walker_sees_routes_with_object_ids(app):
     endpoints = {rule.endpoint for rule in _object_rules(app)}
     # A guard against the walker silently walking nothing.
-    assert {"estates.detail", "estates.edit", "org.dealer_detail", "org.edit_user"} <= endpoints
+    assert {"estates.detail", "estates.edit", "org.dealer_detail", "org.edit_user", "maps.estate_card"} <= endpoints
 
 
 @pytest.mark.parametrize("role", DEALER_ROLES, ids=lambda r: r.value)

@@ -51,6 +51,11 @@ class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     VIEW_ESTATES = "view_estates"
     EDIT_ESTATES = "edit_estates"
+    IMPORT_ESTATES = "import_estates"  # upload a listing site's estate list
+    GEOCODE_ESTATES = "geocode_estates"  # batch-position estates from their addresses
+    VIEW_MAP = "view_map"
+    VIEW_TARGETS = "view_targets"  # the scored estate ranking and the traffic pool
+    MANAGE_TARGETS = "manage_targets"  # weights, rates, map settings, bulk-mark targets
 
 
 _DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
@@ -63,6 +68,11 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_ESTATES: frozenset(set(Role)),
     # Estates are dealer data: staff who hunt and work estates edit them; HQ reviews, installers read.
     Permission.EDIT_ESTATES: frozenset(_DEALER_STAFF),
+    Permission.IMPORT_ESTATES: frozenset({Role.DEALER_LEAD, Role.OPERATOR}),
+    Permission.GEOCODE_ESTATES: frozenset(_DEALER_STAFF),
+    Permission.VIEW_MAP: frozenset(set(Role)),
+    Permission.VIEW_TARGETS: frozenset(_DEALER_STAFF),
+    Permission.MANAGE_TARGETS: frozenset({Role.DEALER_LEAD}),
 }
 
 

@@ -115,6 +115,9 @@ class Estate(DealerOwned, HasPosition, TimestampMixin, db.Model):
     avg_price: Mapped[int | None]  # 均价, yuan per m²
     developer: Mapped[str] = mapped_column(sa.String(100), default="")
     source: Mapped[str] = mapped_column(sa.String(100), default="")
+    competitors: Mapped[str] = mapped_column(
+        sa.String(255), default="", server_default=""
+    )  # 竞品, names separated by 、or ,
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     stage: Mapped[EstateStage] = mapped_column(_enum_type(EstateStage, 20), default=EstateStage.UNPLANNED)
 
@@ -123,6 +126,10 @@ class Estate(DealerOwned, HasPosition, TimestampMixin, db.Model):
     floor_plans: Mapped[list[FloorPlan]] = relationship(
         back_populates="estate", cascade="all, delete-orphan", order_by="FloorPlan.name"
     )
+
+    @property
+    def competitor_names(self) -> list[str]:
+        return [name for name in re.split(r"[,，、;；/\s]+", self.competitors or "") if name]
 
     def __repr__(self) -> str:
         return f"<Estate {self.name}>"

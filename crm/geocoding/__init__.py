@@ -1,0 +1,1 @@
+"""Geocoding estate addresses with geopy: providers, a persistent cache, batches with progress."""

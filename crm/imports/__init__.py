@@ -1,0 +1,1 @@
+"""Estate lists imported from listing sites' CSV/XLSX exports: mapping, preview, apply."""

@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+
+
+@bp.route("/new")
+def new():
+    return "TODO"

@@ -1,0 +1,8 @@
+from flask import Blueprint
+
+bp = Blueprint("targets", __name__, url_prefix="/targets")
+
+
+@bp.route("/")
+def index():
+    return "TODO"
