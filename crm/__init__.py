@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         instance_path=str(INSTANCE_DIR),
     )
     app.config.from_mapping(build_config(config))
+    app.json.ensure_ascii = False  # Chinese names as UTF-8, not \uXXXX (half the bytes in GeoJSON)
     INSTANCE_DIR.mkdir(exist_ok=True)
     if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

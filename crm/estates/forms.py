@@ -41,6 +41,7 @@ class EstateForm(FlaskForm):
     )
     developer = StringField(_l("开发商"), validators=[Optional(), Length(max=100)])
     source = StringField(_l("数据来源"), validators=[Optional(), Length(max=100)])
+    competitors = StringField(_l("竞品"), validators=[Optional(), Length(max=255)])
     stage = SelectField(_l("阶段"), choices=[], default=EstateStage.UNPLANNED.value)
     notes = TextAreaField(_l("备注"), validators=[Optional(), Length(max=5000)])
 

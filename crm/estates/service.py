@@ -34,6 +34,7 @@ class EstateFields:
     avg_price: int | None = None
     developer: str = ""
     source: str = ""
+    competitors: str = ""
     stage: EstateStage = EstateStage.UNPLANNED
     notes: str = ""
 
@@ -42,7 +43,7 @@ class EstateFields:
         """Build from a validated EstateForm's `data` (blank selects become None)."""
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("district", "address", "developer", "source", "notes", "name"):
+        for key in ("district", "address", "developer", "source", "competitors", "notes", "name"):
             values[key] = (values.get(key) or "").strip()
         values["age"] = EstateAge(values["age"]) if values.get("age") else None
         values["finish"] = EstateFinish(values["finish"]) if values.get("finish") else None

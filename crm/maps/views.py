@@ -1,20 +1,83 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, jsonify, render_template, request, url_for
+from flask_login import current_user
 
 from crm.core.roles import Permission, permission_required, require
 from crm.core.scoping import get_or_404
-from crm.estates.models import Estate
+from crm.estates.models import City, Estate, EstateAge, EstateStage
+from crm.extensions import db
+from crm.maps import queries
+from crm.maps.builder import STAGE_COLORS, build_map
+from crm.maps.tiles import tile_layer
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
+
+
+def _filters() -> queries.MapFilters:
+    filters = queries.MapFilters.from_args(request.args)
+    if not current_user.is_hq:
+        filters.dealer_id = None  # a dealer's map is its own territory; scoping does the rest
+    return filters
 
 
 @bp.route("/")
 @permission_required(Permission.VIEW_MAP)
 def index():
-    return "TODO"
+    """The traffic map of one city: stores with rings, estates loaded as GeoJSON and clustered."""
+    filters = _filters()
+    cities = queries.map_cities(db.session)
+    if filters.city_id is None:
+        default_city = current_user.dealer.city_id if current_user.dealer else None
+        filters.city_id = (
+            default_city if any(c.id == default_city for c in cities) else (cities[0].id if cities else None)
+        )
+    city = db.session.get(City, filters.city_id) if filters.city_id else None
+    settings = queries.settings_for(db.session, current_user.dealer_id)
+    tiles = tile_layer(settings.tile_provider)
+    stores = queries.map_stores(db.session, filters.city_id, filters.dealer_id)
+    rendered = build_map(
+        queries.map_center(db.session, city, filters),
+        tiles,
+        stores,
+        settings.store_ring_m,
+        {
+            "geojsonUrl": url_for("maps.estates_geojson", **filters.as_args()),
+            "cardUrl": url_for("maps.estate_card", estate_id=0),
+        },
+    )
+    from crm.estates.queries import districts
+
+    return render_template(
+        "maps/index.html",
+        rendered=rendered,
+        tiles=tiles,
+        city=city,
+        cities=cities,
+        filters=filters,
+        districts=districts(db.session, filters.city_id),
+        dealers=queries.visible_dealers(db.session) if current_user.is_hq else [],
+        stages=list(EstateStage),
+        ages=list(EstateAge),
+        stage_colors=STAGE_COLORS,
+        ring_km=settings.store_ring_m / 1000,
+    )
+
+
+@bp.route("/estates.geojson")
+@permission_required(Permission.VIEW_MAP)
+def estates_geojson():
+    """The user's positioned estates matching the filters, in the datum of the user's tiles."""
+    settings = queries.settings_for(db.session, current_user.dealer_id)
+    system = tile_layer(settings.tile_provider).coord_system
+    collection = queries.estate_features(db.session, _filters(), system)
+    response = jsonify(collection)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.route("/estates/<int:estate_id>/card")
 def estate_card(estate_id: int):
+    """The estate card shown when a marker is clicked (an htmx partial)."""
     estate = get_or_404(Estate, estate_id)
     require(Permission.VIEW_MAP)
-    return render_template("maps/_estate_card.html", estate=estate)
+    distance = queries.nearest_store_m(estate, queries.dealer_stores(db.session, estate.dealer_id))
+    return render_template("maps/_estate_card.html", estate=estate, store_distance_m=distance)

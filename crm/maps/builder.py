@@ -1,0 +1,130 @@
+"""The folium map behind the traffic-map page: tiles, store rings, and the hook that loads estates.
+
+Estates are not folium objects: at 10,000 of them inline markers cost seconds and megabytes,
+so the page's script (static/js/traffic-map.js) fetches them as GeoJSON and clusters them.
+Every script and stylesheet comes from our own static files (folium's defaults are CDNs).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import folium
+from branca.element import MacroElement
+from flask import url_for
+from jinja2 import Template
+
+from crm.maps.coords import from_wgs84
+from crm.maps.tiles import TileLayer
+
+STAGE_COLORS = {
+    "unplanned": "#9aa5b1",
+    "target": "#2f6fde",
+    "finding_group": "#7c5cd6",
+    "has_group": "#0f9d9a",
+    "operating": "#2f9e44",
+    "converting": "#e8590c",
+    "installing": "#c2255c",
+    "maintaining": "#5c7080",
+    "abandoned": "#868e96",
+}
+
+
+@dataclass
+class RenderedMap:
+    """The three parts folium renders, to be placed in our own page template."""
+
+    header: str
+    html: str
+    script: str
+    name: str  # the map's JavaScript variable
+
+
+class _EstateLayer(MacroElement):
+    """Hands the folium map to traffic-map.js once it exists."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "PantuTrafficMap.init({{ this._parent.get_name() }}, {{ this.options|tojson }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, options: dict):
+        super().__init__()
+        self._name = "PantuEstateLayer"
+        self.options = options
+
+
+def build_map(center: tuple[float, float], tiles: TileLayer, stores, ring_m: int, options: dict) -> RenderedMap:
+    """A folium map centred on `center` (lat, lng WGS-84) with store rings; estates load in the browser."""
+    lat, lng = _to_tiles(center[1], center[0], tiles)
+    fmap = folium.Map(location=[lat, lng], zoom_start=12, tiles=None, max_zoom=tiles.max_zoom, control_scale=True)
+    fmap.default_js = [
+        ("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js")),
+        ("markercluster", url_for("static", filename="vendor/leaflet.markercluster/leaflet.markercluster.js")),
+        ("traffic_map", url_for("static", filename="js/traffic-map.js")),
+    ]
+    fmap.default_css = [
+        ("leaflet_css", url_for("static", filename="vendor/leaflet/leaflet.css")),
+        ("markercluster_css", url_for("static", filename="vendor/leaflet.markercluster/MarkerCluster.css")),
+        (
+            "markercluster_default_css",
+            url_for("static", filename="vendor/leaflet.markercluster/MarkerCluster.Default.css"),
+        ),
+    ]
+    folium.TileLayer(
+        tiles=tiles.url, attr=tiles.attribution, subdomains=tiles.subdomains, max_zoom=tiles.max_zoom, name="base"
+    ).add_to(fmap)
+    if tiles.overlay_url:
+        folium.TileLayer(
+            tiles=tiles.overlay_url,
+            attr=tiles.attribution,
+            subdomains=tiles.subdomains,
+            max_zoom=tiles.max_zoom,
+            overlay=True,
+            name="labels",
+        ).add_to(fmap)
+    for store in stores:
+        s_lat, s_lng = _to_tiles(store.lng, store.lat, tiles)
+        folium.Circle(
+            [s_lat, s_lng], radius=ring_m, color="#b4462b", weight=2, fill=True, fill_opacity=0.05, interactive=False
+        ).add_to(fmap)
+        folium.CircleMarker(
+            [s_lat, s_lng],
+            radius=9,
+            color="#ffffff",
+            weight=3,
+            fill=True,
+            fill_color="#b4462b",
+            fill_opacity=1,
+            tooltip=store.name,
+        ).add_to(fmap)
+    _EstateLayer({**options, "stageColors": STAGE_COLORS}).add_to(fmap)
+
+    figure = fmap.get_root()
+    figure.render()
+    return RenderedMap(
+        header=_page_safe_header(figure.header.render()),
+        html=figure.html.render(),
+        script=figure.script.render(),
+        name=fmap.get_name(),
+    )
+
+
+# folium writes a standalone page: a viewport that forbids zooming and full-page html/body/#map
+# styles. Our page has its own; these would break its layout and accessibility.
+_STANDALONE_BITS = re.compile(
+    r'<meta name="viewport"[^>]*/>|<style>\s*html, body \{.*?\}\s*</style>|<style>\s*#map \{.*?\}\s*</style>',
+    re.DOTALL,
+)
+
+
+def _page_safe_header(header: str) -> str:
+    return _STANDALONE_BITS.sub("", header)
+
+
+def _to_tiles(lng: float, lat: float, tiles: TileLayer) -> tuple[float, float]:
+    """(lat, lng) of a WGS-84 point in the tiles' datum, as folium wants it."""
+    t_lng, t_lat = from_wgs84(lng, lat, tiles.coord_system)
+    return t_lat, t_lng
