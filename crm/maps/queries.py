@@ -112,20 +112,22 @@ def estate_features(session: Session, filters: MapFilters, system: CoordSystem) 
         ).where(Estate.lat.is_not(None), Estate.lng.is_not(None)),
         filters,
     )
+    convert = system is not CoordSystem.WGS84
     features = []
-    for row in session.execute(query):
-        lng, lat = from_wgs84(row.lng, row.lat, system)
+    for id_, name, stage, households, age, delivery, lng, lat in session.execute(query):
+        if convert:
+            lng, lat = from_wgs84(lng, lat, system)
         features.append(
             {
                 "type": "Feature",
-                "id": row.id,
+                "id": id_,
                 "geometry": {"type": "Point", "coordinates": [round(lng, 6), round(lat, 6)]},
                 "properties": {
-                    "n": row.name,
-                    "s": row.stage.value,
-                    "h": row.households,
-                    "a": row.age.value if row.age else None,
-                    "d": row.delivery_date.strftime("%Y-%m") if row.delivery_date else None,
+                    "n": name,
+                    "s": stage.value,
+                    "h": households,
+                    "a": age.value if age else None,
+                    "d": f"{delivery.year}-{delivery.month:02d}" if delivery else None,
                 },
             }
         )

@@ -1,4 +1,7 @@
-from flask import Blueprint, jsonify, render_template, request, url_for
+import gzip
+import json
+
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_login import current_user
 
 from crm.core.roles import Permission, permission_required, require
@@ -69,7 +72,13 @@ def estates_geojson():
     settings = queries.settings_for(db.session, current_user.dealer_id)
     system = tile_layer(settings.tile_provider).coord_system
     collection = queries.estate_features(db.session, _filters(), system)
-    response = jsonify(collection)
+    body = json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
+    response = Response(body, mimetype="application/geo+json")
+    # 10,000 estates are ~1.8 MB of JSON but ~0.2 MB gzipped: worth it on a tablet's mobile data.
+    if "gzip" in request.headers.get("Accept-Encoding", "") and len(body) > 1024:
+        response.set_data(gzip.compress(body, compresslevel=5))
+        response.headers["Content-Encoding"] = "gzip"
+    response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 

@@ -167,3 +167,18 @@ def test_settings_rows_are_private(app, world):
         with scoped_to(world.a.dealer_id):
             assert settings_for(db.session, world.b.dealer_id).store_ring_m == 3000
         assert db.session.scalar(sa.select(sa.func.count(Estate.id))) == 2
+
+
+def test_geojson_is_gzipped_for_clients_that_accept_it(app, world, login):
+    import gzip
+    import json
+
+    for i in range(30):
+        _add(app, world, f"压缩测试{i}号", 123.9 + i / 1000, 47.36)
+    client = login(world.a.lead)
+    plain = client.get("/map/estates.geojson")
+    packed = client.get("/map/estates.geojson", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.headers["Content-Encoding"] == "gzip"
+    assert packed.headers["Content-Type"] == "application/geo+json"
+    assert len(packed.data) < len(plain.data) / 3
+    assert json.loads(gzip.decompress(packed.data)) == plain.json
