@@ -18,6 +18,7 @@ from crm.core.scoping import unscoped
 from crm.estates.models import Estate, EstateAge, EstateFinish, EstateStage, FloorPlan, normalize_estate_name
 from crm.estates.service import EstateFields, FloorPlanFields, add_floor_plan, create_estate
 from crm.maps.coords import CoordSystem, from_wgs84
+from crm.maps.models import DEFAULT_SCORE_WEIGHTS, TrafficMapSettings
 from crm.org.models import Dealer, Store, User
 from crm.org.service import (
     DealerFields,
@@ -44,6 +45,7 @@ class DemoCity:
     stores: tuple[tuple[str, str, float, float], ...]  # name, address, lat, lng
     price: tuple[int, int]
     territory: str
+    yearly_target_orders: int
 
 
 DEMO_CITIES = (
@@ -60,6 +62,7 @@ DEMO_CITIES = (
         ),
         (5200, 9800),
         "齐齐哈尔市区（龙沙、建华、铁锋、昂昂溪）及富拉尔基区",
+        600,
     ),
     DemoCity(
         "CC",
@@ -74,6 +77,7 @@ DEMO_CITIES = (
         ),
         (7800, 15800),
         "长春市朝阳、南关、宽城、二道、绿园五区",
+        900,
     ),
     DemoCity(
         "HRB",
@@ -88,6 +92,7 @@ DEMO_CITIES = (
         ),
         (8500, 17500),
         "哈尔滨市主城区及松北新区",
+        1200,
     ),
 )
 
@@ -166,6 +171,9 @@ PLAN_SHAPES = (
     ("D户型 四室两厅两卫", 4, (135, 160)),
 )
 ESTATES_PER_DEALER = 22
+# Estates surveyed from hearsay, address only: they wait for batch geocoding or manual placement.
+UNPOSITIONED_PER_DEALER = 3
+COMPETITOR_SETS = ("", "", "", "欧派", "索菲亚", "欧派、索菲亚", "尚品宅配", "TATA木门", "梦天木门、欧派")
 
 
 def seed_demo(session: Session) -> dict[str, int]:
@@ -205,6 +213,8 @@ def seed_demo(session: Session) -> dict[str, int]:
                     )
                     added["stores"] += 1
             added["estates"], added["floor_plans"] = _seed_estates(session, dealer, city, spec, added)
+            added["estates"] += _seed_unpositioned_estates(session, dealer, city, spec)
+            _seed_map_settings(session, dealer, spec)
 
         for username, display_name, role, code in DEMO_USERS:
             if session.scalars(sa.select(User).where(User.username == username)).first() is None:
@@ -240,6 +250,7 @@ def _seed_estates(session: Session, dealer: Dealer, city, spec: DemoCity, added:
         plan_areas = [rng.uniform(*PLAN_SHAPES[i][2]) for i in range(plan_count)]
         plan_units = [rng.randrange(40, 400, 2) for _ in range(plan_count)]
         street_number = rng.randint(1, 999)
+        competitors = rng.choice(COMPETITOR_SETS)
 
         estate = session.scalars(
             sa.select(Estate).where(
@@ -267,6 +278,7 @@ def _seed_estates(session: Session, dealer: Dealer, city, spec: DemoCity, added:
                     avg_price=price,
                     developer=name[:2] + "地产",
                     source=source,
+                    competitors=competitors,
                     stage=stage,
                 ),
             )
@@ -287,3 +299,53 @@ def _seed_estates(session: Session, dealer: Dealer, city, spec: DemoCity, added:
                 )
                 plans_added += 1
     return estates_added, plans_added
+
+
+def _unpositioned_names(spec: DemoCity) -> list[str]:
+    rng = random.Random(f"pantu-demo-{spec.code}")
+    names = [h + t for h in NAME_HEADS for t in NAME_TAILS]
+    rng.shuffle(names)
+    return names[ESTATES_PER_DEALER : ESTATES_PER_DEALER + UNPOSITIONED_PER_DEALER]
+
+
+def _seed_unpositioned_estates(session: Session, dealer: Dealer, city, spec: DemoCity) -> int:
+    added = 0
+    for index, name in enumerate(_unpositioned_names(spec)):
+        exists = session.scalars(
+            sa.select(Estate.id).where(
+                Estate.dealer_id == dealer.id, Estate.city_id == city.id, Estate.name_key == normalize_estate_name(name)
+            )
+        ).first()
+        if exists is None:
+            district = spec.districts[index % len(spec.districts)]
+            create_estate(
+                session,
+                dealer.id,
+                EstateFields(
+                    name=name,
+                    city_id=city.id,
+                    district=district,
+                    address=f"{spec.city}市{district}{name}",
+                    source="老客户介绍",
+                    notes="地址来自老客户，待定位",
+                ),
+            )
+            added += 1
+    return added
+
+
+def _seed_map_settings(session: Session, dealer: Dealer, spec: DemoCity) -> None:
+    exists = session.scalars(sa.select(TrafficMapSettings.id).where(TrafficMapSettings.dealer_id == dealer.id)).first()
+    if exists is None:
+        session.add(
+            TrafficMapSettings(
+                dealer_id=dealer.id,
+                store_ring_m=3000,
+                score_weights=dict(DEFAULT_SCORE_WEIGHTS),
+                join_rate=0.3,
+                conversion_rate=0.08,
+                yearly_target_orders=spec.yearly_target_orders,
+                avg_order_value=28000,
+            )
+        )
+        session.flush()

@@ -8,6 +8,7 @@ from crm.core.roles import Role
 from crm.demo import DEMO_USERS
 from crm.estates.models import Estate, FloorPlan
 from crm.extensions import db
+from crm.maps.models import TrafficMapSettings
 from crm.org.models import Dealer, Store, User
 
 
@@ -15,7 +16,7 @@ def _counts(app):
     with app.app_context():
         return {
             model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (Dealer, Store, User, Estate, FloorPlan)
+            for model in (Dealer, Store, User, Estate, FloorPlan, TrafficMapSettings)
         }
 
 
@@ -40,7 +41,12 @@ def test_seed_demo_is_realistic_and_idempotent(app):
         # Every estate lies within 15 km of one of its dealer's stores.
         from crm.maps.coords import distance_m
 
-        for estate in db.session.scalars(sa.select(Estate)):
+        unpositioned = db.session.scalars(sa.select(Estate).where(Estate.lat.is_(None))).all()
+        assert len(unpositioned) == 9 and all(e.address for e in unpositioned)  # for the geocoding demo
+        assert db.session.scalar(sa.select(sa.func.count(Estate.id)).where(Estate.competitors != "")) >= 20
+        targets = db.session.scalars(sa.select(TrafficMapSettings.yearly_target_orders)).all()
+        assert sorted(targets) == [600, 900, 1200]
+        for estate in db.session.scalars(sa.select(Estate).where(Estate.lat.is_not(None))):
             stores = db.session.scalars(sa.select(Store).where(Store.dealer_id == estate.dealer_id)).all()
             assert min(distance_m(estate.lng, estate.lat, s.lng, s.lat) for s in stores) < 15000, estate.name
     assert runner.invoke(args=["crm", "seed-demo"]).exit_code == 0
@@ -53,7 +59,7 @@ def test_demo_accounts_log_in(app, login):
 
     client = login("qqhr_lead", DEMO_PASSWORD)
     body = client.get("/estates/").get_data(as_text=True)
-    assert "共 22 个楼盘" in body
+    assert "共 25 个楼盘" in body
 
 
 def test_create_user_command(app, world):
