@@ -128,3 +128,57 @@ def _to_tiles(lng: float, lat: float, tiles: TileLayer) -> tuple[float, float]:
     """(lat, lng) of a WGS-84 point in the tiles' datum, as folium wants it."""
     t_lng, t_lat = from_wgs84(lng, lat, tiles.coord_system)
     return t_lat, t_lng
+
+
+class _DraggableMarkerSync(MacroElement):
+    """Copies the dragged (or tapped-to) marker position into the form's lng/lat inputs."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "(function (map, marker) {"
+        "  function sync(latlng) {"
+        "    document.getElementById('lng').value = latlng.lng.toFixed(6);"
+        "    document.getElementById('lat').value = latlng.lat.toFixed(6);"
+        "  }"
+        "  marker.on('dragend', function (e) { sync(e.target.getLatLng()); });"
+        "  map.on('click', function (e) { marker.setLatLng(e.latlng); sync(e.latlng); });"
+        "})({{ this._parent.get_name() }}, {{ this.marker.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, marker):
+        super().__init__()
+        self._name = "PantuMarkerSync"
+        self.marker = marker
+
+
+def build_placement_map(position: tuple[float, float], tiles: TileLayer, stores) -> RenderedMap:
+    """A map with one draggable marker at `position` (lat, lng already in the tiles' datum)."""
+    fmap = folium.Map(location=list(position), zoom_start=15, tiles=None, max_zoom=tiles.max_zoom, control_scale=True)
+    fmap.default_js = [("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js"))]
+    fmap.default_css = [("leaflet_css", url_for("static", filename="vendor/leaflet/leaflet.css"))]
+    folium.TileLayer(
+        tiles=tiles.url, attr=tiles.attribution, subdomains=tiles.subdomains, max_zoom=tiles.max_zoom, name="base"
+    ).add_to(fmap)
+    for store in stores:
+        folium.CircleMarker(
+            list(_to_tiles(store.lng, store.lat, tiles)),
+            radius=8,
+            color="#ffffff",
+            weight=3,
+            fill=True,
+            fill_color="#b4462b",
+            fill_opacity=1,
+            tooltip=store.name,
+        ).add_to(fmap)
+    marker = folium.Marker(list(position), draggable=True)
+    marker.add_to(fmap)
+    _DraggableMarkerSync(marker).add_to(fmap)
+    figure = fmap.get_root()
+    figure.render()
+    return RenderedMap(
+        header=_page_safe_header(figure.header.render()),
+        html=figure.html.render(),
+        script=figure.script.render(),
+        name=fmap.get_name(),
+    )

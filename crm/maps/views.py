@@ -1,15 +1,21 @@
 import gzip
 import json
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms.validators import NumberRange
 
+from crm.core.forms import LocalizedFloatField, form_status, input_required, save_form
 from crm.core.roles import Permission, permission_required, require
 from crm.core.scoping import get_or_404
 from crm.estates.models import City, Estate, EstateAge, EstateStage
 from crm.extensions import db
-from crm.maps import queries
-from crm.maps.builder import STAGE_COLORS, build_map
+from crm.maps import queries, service
+from crm.maps.builder import STAGE_COLORS, build_map, build_placement_map
+from crm.maps.coords import from_wgs84
 from crm.maps.tiles import tile_layer
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
@@ -90,3 +96,33 @@ def estate_card(estate_id: int):
     require(Permission.VIEW_MAP)
     distance = queries.nearest_store_m(estate, queries.dealer_stores(db.session, estate.dealer_id))
     return render_template("maps/_estate_card.html", estate=estate, store_distance_m=distance)
+
+
+class PlaceForm(FlaskForm):
+    lng = LocalizedFloatField(_l("经度"), validators=[input_required(), NumberRange(-180, 180)])
+    lat = LocalizedFloatField(_l("纬度"), validators=[input_required(), NumberRange(-90, 90)])
+
+
+@bp.route("/estates/<int:estate_id>/place", methods=["GET", "POST"])
+def place_estate(estate_id: int):
+    """Manual placement: drag the marker (or tap the map) onto the estate, then save."""
+    estate = get_or_404(Estate, estate_id)
+    require(Permission.EDIT_ESTATES)
+    settings = queries.settings_for(db.session, current_user.dealer_id)
+    tiles = tile_layer(settings.tile_provider)
+    form = PlaceForm()
+    if save_form(
+        form, lambda: service.place_estate(db.session, estate, form.lng.data, form.lat.data, tiles.coord_system)
+    ):
+        flash(_("已定位：%(name)s", name=estate.name), "success")
+        return redirect(url_for("estates.detail", estate_id=estate.id))
+    if estate.has_position:
+        lng, lat = from_wgs84(estate.lng, estate.lat, tiles.coord_system)
+    else:
+        center_lat, center_lng = queries.map_center(db.session, estate.city, queries.MapFilters(city_id=estate.city_id))
+        lng, lat = from_wgs84(center_lng, center_lat, tiles.coord_system)
+    if request.method == "GET":
+        form.lng.data, form.lat.data = round(lng, 6), round(lat, 6)
+    stores = queries.map_stores(db.session, estate.city_id, estate.dealer_id)
+    rendered = build_placement_map((lat, lng), tiles, stores)
+    return render_template("maps/place.html", estate=estate, form=form, rendered=rendered, tiles=tiles), form_status()

@@ -62,3 +62,29 @@ def test_map_shows_clusters_and_opens_the_estate_card(app, world, live_server, p
     page.locator("#map-toggles").get_by_label("运营中").uncheck()
     expect(marker).to_have_count(0)
     assert all("tile.openstreetmap.org" in url for url in external), external
+
+
+def test_tapping_the_map_places_an_unpositioned_estate(app, world, live_server, page):
+    with app.app_context():
+        estate = create_estate(
+            db.session,
+            world.a.dealer_id,
+            EstateFields(name="手动定位小区", city_id=world.city_ids["齐齐哈尔"], address="龙沙区某路 8 号"),
+        )
+        db.session.commit()
+        estate_id = estate.id
+    page.goto(f"{live_server}/login")
+    page.get_by_label("用户名").fill(world.a.lead)
+    page.get_by_label("密码").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto(f"{live_server}/estates/{estate_id}")
+    page.get_by_role("link", name="在地图上定位").click()
+    before = page.get_by_label("经度").input_value()
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.3)
+    expect(page.get_by_label("经度")).not_to_have_value(before)
+    page.get_by_role("button", name="保存位置").click()
+    expect(page.get_by_text("已定位：手动定位小区")).to_be_visible()
+    with app.app_context():
+        placed = db.session.get(Estate, estate_id)
+        assert placed.lng > 123.9182 and placed.lat > 47.3543  # tapped right of and above the city centre

@@ -182,3 +182,29 @@ def test_geojson_is_gzipped_for_clients_that_accept_it(app, world, login):
     assert packed.headers["Content-Type"] == "application/geo+json"
     assert len(packed.data) < len(plain.data) / 3
     assert json.loads(gzip.decompress(packed.data)) == plain.json
+
+
+def test_manual_placement_stores_wgs84_from_the_tiles_datum(app, world, login):
+    estate_id = _add(app, world, "待定位小区", None, None)
+    _set_tiles(app, world, TileProvider.GAODE)
+    client = login(world.a.usernames[Role.ASSISTANT])
+    page = client.get(f"/map/estates/{estate_id}/place").get_data(as_text=True)
+    assert '"draggable": true' in page and 'id="lng"' in page
+    gcj = from_wgs84(123.95, 47.34, CoordSystem.GCJ02)
+    response = client.post(f"/map/estates/{estate_id}/place", data={"lng": f"{gcj[0]:.6f}", "lat": f"{gcj[1]:.6f}"})
+    assert response.status_code == 302
+    with app.app_context():
+        estate = db.session.get(Estate, estate_id)
+        assert distance_m(estate.lng, estate.lat, 123.95, 47.34) < 0.2
+        assert estate.coord_system == CoordSystem.GCJ02
+
+
+def test_manual_placement_refuses_points_outside_china(app, world, login):
+    estate_id = _add(app, world, "待定位小区", None, None)
+    client = login(world.a.lead)
+    response = client.post(f"/map/estates/{estate_id}/place", data={"lng": "2.35", "lat": "48.85"})
+    assert response.status_code == 422
+    assert "位置不在中国境内" in response.get_data(as_text=True)
+    assert login(world.a.usernames[Role.INSTALLER]).get(f"/map/estates/{estate_id}/place").status_code == 403
+    with app.app_context():
+        assert db.session.get(Estate, estate_id).lat is None
