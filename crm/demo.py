@@ -227,6 +227,8 @@ def seed_demo(session: Session) -> dict[str, int]:
 
 def _seed_estates(session: Session, dealer: Dealer, city, spec: DemoCity, added: dict) -> tuple[int, int]:
     rng = random.Random(f"pantu-demo-{spec.code}")
+    # A separate stream, so adding competitors did not reshuffle the estates of existing demo databases.
+    competitor_rng = random.Random(f"pantu-demo-competitors-{spec.code}")
     stages = [s for s, _ in STAGE_WEIGHTS]
     weights = [w for _, w in STAGE_WEIGHTS]
     names = [h + t for h in NAME_HEADS for t in NAME_TAILS]
@@ -250,7 +252,7 @@ def _seed_estates(session: Session, dealer: Dealer, city, spec: DemoCity, added:
         plan_areas = [rng.uniform(*PLAN_SHAPES[i][2]) for i in range(plan_count)]
         plan_units = [rng.randrange(40, 400, 2) for _ in range(plan_count)]
         street_number = rng.randint(1, 999)
-        competitors = rng.choice(COMPETITOR_SETS)
+        competitors = competitor_rng.choice(COMPETITOR_SETS)
 
         estate = session.scalars(
             sa.select(Estate).where(
