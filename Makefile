@@ -57,8 +57,8 @@ run: install
 	PANTU_ENV=development $(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install-test
-	$(BIN)/ruff check crm tests wsgi.py migrations/env.py
-	$(BIN)/ruff format --check crm tests wsgi.py migrations/env.py
+	$(BIN)/ruff check crm tests benchmarks wsgi.py migrations/env.py
+	$(BIN)/ruff format --check crm tests benchmarks wsgi.py migrations/env.py
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
