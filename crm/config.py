@@ -50,6 +50,18 @@ def build_config(overrides: dict | None = None) -> dict:
         # Map tiles: "osm" (default), "gaode" (GCJ-02 tiles) or "tianditu" (needs MAP_TIANDITU_KEY).
         "MAP_TILE_PROVIDER": os.environ.get("MAP_TILE_PROVIDER", "osm"),
         "MAP_TIANDITU_KEY": os.environ.get("MAP_TIANDITU_KEY", ""),
+        # Geocoding estate addresses: "nominatim" (OpenStreetMap, WGS-84) or "baidu" (BaiduV3, BD-09, needs BAIDU_AK).
+        "GEOCODER": os.environ.get("GEOCODER", "nominatim"),
+        # Host of the geocoding service; empty means the provider's public one (nominatim.openstreetmap.org).
+        "GEOCODER_DOMAIN": os.environ.get("GEOCODER_DOMAIN", ""),
+        "GEOCODER_SCHEME": os.environ.get("GEOCODER_SCHEME", "https"),
+        "GEOCODER_USER_AGENT": os.environ.get("GEOCODER_USER_AGENT", "pantu-crm"),
+        "GEOCODER_TIMEOUT": float(os.environ.get("GEOCODER_TIMEOUT", "5")),
+        # Seconds between two calls to the provider (the public Nominatim allows one call a second).
+        "GEOCODER_MIN_DELAY_SECONDS": float(os.environ.get("GEOCODER_MIN_DELAY_SECONDS", "1.0")),
+        # Estates positioned per request of a batch (the page polls for the next chunk).
+        "GEOCODER_BATCH_SIZE": int(os.environ.get("GEOCODER_BATCH_SIZE", "5")),
+        "BAIDU_AK": os.environ.get("BAIDU_AK", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Always-secure when the deployment says so; otherwise secure whenever the request is HTTPS.
