@@ -53,3 +53,79 @@ def seed_demo_command():
     db.session.commit()
     click.echo("added: " + ", ".join(f"{k} {v}" for k, v in added.items()))
     click.echo(f"demo accounts (password {DEMO_PASSWORD}): " + ", ".join(u[0] for u in DEMO_USERS))
+
+
+@crm_cli.command("import-estates")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dealer", "dealer_code", required=True, help="Dealer code.")
+@click.option("--city", "city_name", required=True, help="City name (or PROVINCE/CITY when the name is ambiguous).")
+@click.option("--coords", "coord_system", required=True, type=click.Choice(["wgs84", "gcj02", "bd09"]))
+@click.option("--dry-run", is_flag=True, help="Only print what would change; write nothing.")
+def import_estates_command(file, dealer_code, city_name, coord_system, dry_run):
+    """Import an estate list (.xlsx/.csv) for a dealer: print the preview, then apply it unless --dry-run."""
+    from pathlib import Path
+
+    from crm.core.scoping import scoped_to
+    from crm.core.uploads import delete_upload
+    from crm.estates.models import City
+    from crm.imports import service
+    from crm.imports.parsing import ImportFileError
+    from crm.org.models import Dealer
+
+    with unscoped():
+        dealer = db.session.scalars(
+            sa.select(Dealer).where(sa.func.upper(Dealer.code) == dealer_code.strip().upper())
+        ).first()
+    if dealer is None:
+        raise click.ClickException(f"经销商编码不存在 / no dealer with code {dealer_code}")
+    province, _slash, name = city_name.strip().rpartition("/")
+    query = sa.select(City).where(City.name == name.strip())
+    if province:
+        query = query.where(City.province == province.strip())
+    cities = db.session.scalars(query).all()
+    if len(cities) != 1:
+        known = "、".join(f"{c.province}/{c.name}" for c in cities)
+        raise click.ClickException(
+            f"城市不存在 / no city named {city_name}"
+            if not cities
+            else f"有多个同名城市，请写成 省份/城市：{known} / ambiguous city, use PROVINCE/CITY"
+        )
+    city = cities[0]
+    path = Path(file)
+    data = path.read_bytes()
+
+    with scoped_to(dealer.id):
+        if dry_run:
+            try:
+                preview = service.preview_file(
+                    db.session, dealer_id=dealer.id, city=city, coord_system=coord_system, filename=path.name, data=data
+                )
+            except ImportFileError as error:
+                raise click.ClickException(str(error)) from None
+        else:
+            estate_import = None
+            try:
+                estate_import = service.create_import(
+                    db.session,
+                    dealer_id=dealer.id,
+                    city_id=city.id,
+                    coord_system=coord_system,
+                    filename=path.name,
+                    data=data,
+                )
+                preview = service.apply_import(db.session, estate_import)
+            except (FieldError, service.ImportApplyError) as error:
+                stored_path = estate_import.stored_path if estate_import is not None else None
+                db.session.rollback()
+                delete_upload(stored_path)
+                raise click.ClickException(str(error)) from None
+            db.session.commit()
+
+    click.echo(f"{dealer.code} {dealer.name} · {city.name} · {coord_system}")
+    columns = "，".join(f"{column.header} → {column.field or '忽略'}" for column in preview.columns)
+    click.echo(f"列对应 / columns: {columns}")
+    for line in service.report_lines(preview):
+        click.echo(line)
+    if preview.problems:
+        raise click.ClickException("；".join(preview.problems))
+    click.echo("预演，未写入任何数据 / dry run, nothing written" if dry_run else "已导入 / applied")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from PIL import Image
 from werkzeug.datastructures import FileStorage
@@ -88,26 +87,20 @@ class World:
     city_ids: dict[str, int]
 
 
-def make_estate_import(session, dealer_id: int, city_id: int):
-    """An uploaded (not yet applied) estate list with one row."""
-    from flask import current_app
+def make_estate_import(
+    session,
+    dealer_id: int,
+    city_id: int,
+    data: bytes = "小区名称,户数\n工厂花园,800\n".encode(),
+    filename: str = "estates.csv",
+    coord_system: str = "wgs84",
+):
+    """An uploaded (not yet applied) estate list; by default one row."""
+    from crm.imports.service import create_import
 
-    from crm.imports.models import EstateImport
-
-    relative = f"imports/{dealer_id}/factory.csv"
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("小区名称,户数\n工厂花园,800\n", encoding="utf-8")
-    estate_import = EstateImport(
-        dealer_id=dealer_id,
-        city_id=city_id,
-        original_filename="estates.csv",
-        stored_path=relative,
-        column_mapping={"小区名称": "name", "户数": "households"},
+    return create_import(
+        session, dealer_id=dealer_id, city_id=city_id, coord_system=coord_system, filename=filename, data=data
     )
-    session.add(estate_import)
-    session.flush()
-    return estate_import
 
 
 def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str, password: str) -> DealerWorld:
