@@ -215,6 +215,8 @@ def seed_demo(session: Session) -> dict[str, int]:
             added["estates"], added["floor_plans"] = _seed_estates(session, dealer, city, spec, added)
             added["estates"] += _seed_unpositioned_estates(session, dealer, city, spec)
             _seed_map_settings(session, dealer, spec)
+            if spec.code == "QQHR":
+                _seed_demo_import(session, dealer, city, spec)
 
         for username, display_name, role, code in DEMO_USERS:
             if session.scalars(sa.select(User).where(User.username == username)).first() is None:
@@ -303,11 +305,91 @@ def _seed_estates(session: Session, dealer: Dealer, city, spec: DemoCity, added:
     return estates_added, plans_added
 
 
-def _unpositioned_names(spec: DemoCity) -> list[str]:
+def _shuffled_names(spec: DemoCity) -> list[str]:
+    """The dealer's estate names in the order _seed_estates draws them."""
     rng = random.Random(f"pantu-demo-{spec.code}")
     names = [h + t for h in NAME_HEADS for t in NAME_TAILS]
     rng.shuffle(names)
-    return names[ESTATES_PER_DEALER : ESTATES_PER_DEALER + UNPOSITIONED_PER_DEALER]
+    return names
+
+
+def _unpositioned_names(spec: DemoCity) -> list[str]:
+    return _shuffled_names(spec)[ESTATES_PER_DEALER : ESTATES_PER_DEALER + UNPOSITIONED_PER_DEALER]
+
+
+DEMO_IMPORT_FILENAME = "齐齐哈尔楼盘表（房天下导出）.csv"
+
+
+def _demo_import_csv(spec: DemoCity) -> bytes:
+    """A listing-site export as Chinese Excel saves it (GBK, BD-09): new estates, an update, bad rows."""
+    existing = _shuffled_names(spec)[0]
+    store_lat, store_lng = spec.stores[0][2], spec.stores[0][3]
+
+    def bd09(lng: float, lat: float) -> str:
+        b_lng, b_lat = from_wgs84(lng, lat, CoordSystem.BD09)
+        return f"{b_lng:.6f},{b_lat:.6f}"
+
+    rows = [
+        ("小区名称", "区域", "地址", "总户数", "交房时间", "均价(元/㎡)", "开发商", "经纬度", "竞品"),
+        (
+            "万科金域华府",
+            "龙沙区",
+            "龙沙区卜奎北大街 299 号",
+            "1,860户",
+            "2027年3月",
+            "8200元/㎡",
+            "万科",
+            bd09(store_lng + 0.012, store_lat + 0.008),
+            "暂无资料",
+        ),
+        (
+            "保利和光尘樾",
+            "建华区",
+            "建华区新明大街 66 号",
+            "暂无资料",
+            "2026年第四季度",
+            "约7600",
+            "保利",
+            bd09(store_lng + 0.025, store_lat - 0.006),
+            "欧派",
+        ),
+        (
+            "中海寰宇天下",
+            "铁锋区",
+            "铁锋区站前大街 18 号",
+            "2400",
+            "2025-10",
+            "1.05万",
+            "中海",
+            bd09(store_lng - 0.018, store_lat - 0.012),
+            "不详",
+        ),
+        (existing, "", "", "3000", "", "", "", "", "索菲亚"),
+        ("北京朝阳某小区", "朝阳区", "北京市朝阳区", "900", "2024年", "", "", bd09(116.48, 39.95), ""),
+        ("", "龙沙区", "无名地块", "300", "", "", "", "", ""),
+    ]
+    text = "\r\n".join(",".join(f'"{cell}"' if "," in cell else cell for cell in row) for row in rows) + "\r\n"
+    return text.encode("gb18030")
+
+
+def _seed_demo_import(session: Session, dealer: Dealer, city, spec: DemoCity) -> None:
+    from crm.imports.models import EstateImport
+    from crm.imports.service import create_import
+
+    exists = session.scalars(
+        sa.select(EstateImport.id).where(
+            EstateImport.dealer_id == dealer.id, EstateImport.original_filename == DEMO_IMPORT_FILENAME
+        )
+    ).first()
+    if exists is None:
+        create_import(
+            session,
+            dealer_id=dealer.id,
+            city_id=city.id,
+            coord_system=CoordSystem.BD09,
+            filename=DEMO_IMPORT_FILENAME,
+            data=_demo_import_csv(spec),
+        )
 
 
 def _seed_unpositioned_estates(session: Session, dealer: Dealer, city, spec: DemoCity) -> int:

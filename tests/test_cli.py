@@ -8,6 +8,8 @@ from crm.core.roles import Role
 from crm.demo import DEMO_USERS
 from crm.estates.models import Estate, FloorPlan
 from crm.extensions import db
+from crm.imports.models import EstateImport
+from crm.imports.service import preview_import
 from crm.maps.models import TrafficMapSettings
 from crm.org.models import Dealer, Store, User
 
@@ -16,7 +18,7 @@ def _counts(app):
     with app.app_context():
         return {
             model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (Dealer, Store, User, Estate, FloorPlan, TrafficMapSettings)
+            for model in (Dealer, Store, User, Estate, FloorPlan, TrafficMapSettings, EstateImport)
         }
 
 
@@ -44,6 +46,9 @@ def test_seed_demo_is_realistic_and_idempotent(app):
         unpositioned = db.session.scalars(sa.select(Estate).where(Estate.lat.is_(None))).all()
         assert len(unpositioned) == 9 and all(e.address for e in unpositioned)  # for the geocoding demo
         assert db.session.scalar(sa.select(sa.func.count(Estate.id)).where(Estate.competitors != "")) >= 20
+        demo_import = db.session.scalars(sa.select(EstateImport)).one()  # waiting for a newcomer to preview
+        counts = preview_import(db.session, demo_import).counts
+        assert (counts["added"], counts["updated"], counts["rejected"]) == (3, 1, 2)
         targets = db.session.scalars(sa.select(TrafficMapSettings.yearly_target_orders)).all()
         assert sorted(targets) == [600, 900, 1200]
         for estate in db.session.scalars(sa.select(Estate).where(Estate.lat.is_not(None))):
