@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from crm.estates.models import City, Estate, EstateAge, EstateStage, normalize_estate_name
-from crm.org.models import Dealer
 
 
 @dataclass
@@ -109,8 +108,3 @@ def households_total(session: Session) -> int:
 def all_cities(session: Session) -> list[City]:
     """Every city, for pickers."""
     return list(session.scalars(sa.select(City).order_by(City.province, City.name)))
-
-
-def visible_dealers(session: Session) -> list[Dealer]:
-    """Dealers the current user can see (all for HQ, their own otherwise)."""
-    return list(session.scalars(sa.select(Dealer).order_by(Dealer.code)))

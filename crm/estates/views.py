@@ -11,6 +11,7 @@ from crm.estates import queries, service
 from crm.estates.forms import EstateForm, FloorPlanForm, StageForm
 from crm.estates.models import Estate, EstateAge, EstateStage, FloorPlan
 from crm.extensions import db, htmx
+from crm.org.queries import visible_dealers
 
 bp = Blueprint("estates", __name__, url_prefix="/estates")
 
@@ -30,7 +31,7 @@ def index():
         "page": page,
         "cities": queries.cities_with_estates(db.session),
         "districts": queries.districts(db.session, filters.city_id),
-        "dealers": queries.visible_dealers(db.session) if current_user.is_hq else [],
+        "dealers": visible_dealers(db.session) if current_user.is_hq else [],
         "stages": list(EstateStage),
         "ages": list(EstateAge),
         "stage_form": StageForm(),

@@ -142,6 +142,14 @@ def map_cities(session: Session) -> list[City]:
     return list(session.scalars(query.order_by(City.name)))
 
 
+def default_city_id(cities: list[City], dealer: Dealer | None) -> int | None:
+    """The dealer's home city if it has anything to show, else the first city that has."""
+    home = dealer.city_id if dealer is not None else None
+    if any(city.id == home for city in cities):
+        return home
+    return cities[0].id if cities else None
+
+
 def map_stores(session: Session, city_id: int | None, dealer_id: int | None) -> list[Store]:
     """Positioned stores (of the city, of the dealer filter) with their dealer."""
     query = sa.select(Store).where(Store.lat.is_not(None)).options(selectinload(Store.dealer))
@@ -174,8 +182,3 @@ def nearest_store_m(estate: Estate, stores: list[Store]) -> float | None:
 def dealer_stores(session: Session, dealer_id: int) -> list[Store]:
     """A dealer's positioned stores."""
     return list(session.scalars(sa.select(Store).where(Store.dealer_id == dealer_id, Store.lat.is_not(None))))
-
-
-def visible_dealers(session: Session) -> list[Dealer]:
-    """Dealers the user can see (all for HQ)."""
-    return list(session.scalars(sa.select(Dealer).order_by(Dealer.code)))

@@ -3,20 +3,20 @@ import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms.validators import NumberRange
 
-from crm.core.forms import LocalizedFloatField, form_status, input_required, save_form
+from crm.core.forms import form_status, save_form
 from crm.core.roles import Permission, permission_required, require
 from crm.core.scoping import get_or_404
 from crm.estates.models import City, Estate, EstateAge, EstateStage
+from crm.estates.queries import districts
 from crm.extensions import db
 from crm.maps import queries, service
 from crm.maps.builder import STAGE_COLORS, build_map, build_placement_map
 from crm.maps.coords import from_wgs84
+from crm.maps.forms import PlaceForm
 from crm.maps.tiles import tile_layer
+from crm.org.queries import visible_dealers
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
 
@@ -35,10 +35,7 @@ def index():
     filters = _filters()
     cities = queries.map_cities(db.session)
     if filters.city_id is None:
-        default_city = current_user.dealer.city_id if current_user.dealer else None
-        filters.city_id = (
-            default_city if any(c.id == default_city for c in cities) else (cities[0].id if cities else None)
-        )
+        filters.city_id = queries.default_city_id(cities, current_user.dealer)
     city = db.session.get(City, filters.city_id) if filters.city_id else None
     settings = queries.settings_for(db.session, current_user.dealer_id)
     tiles = tile_layer(settings.tile_provider)
@@ -53,8 +50,6 @@ def index():
             "cardUrl": url_for("maps.estate_card", estate_id=0),
         },
     )
-    from crm.estates.queries import districts
-
     return render_template(
         "maps/index.html",
         rendered=rendered,
@@ -63,7 +58,7 @@ def index():
         cities=cities,
         filters=filters,
         districts=districts(db.session, filters.city_id),
-        dealers=queries.visible_dealers(db.session) if current_user.is_hq else [],
+        dealers=visible_dealers(db.session) if current_user.is_hq else [],
         stages=list(EstateStage),
         ages=list(EstateAge),
         stage_colors=STAGE_COLORS,
@@ -96,11 +91,6 @@ def estate_card(estate_id: int):
     require(Permission.VIEW_MAP)
     distance = queries.nearest_store_m(estate, queries.dealer_stores(db.session, estate.dealer_id))
     return render_template("maps/_estate_card.html", estate=estate, store_distance_m=distance)
-
-
-class PlaceForm(FlaskForm):
-    lng = LocalizedFloatField(_l("经度"), validators=[input_required(), NumberRange(-180, 180)])
-    lat = LocalizedFloatField(_l("纬度"), validators=[input_required(), NumberRange(-90, 90)])
 
 
 @bp.route("/estates/<int:estate_id>/place", methods=["GET", "POST"])

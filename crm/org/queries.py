@@ -18,6 +18,11 @@ def dealers_with_counts(session: Session) -> list[tuple[Dealer, int, int, int]]:
     return [tuple(row) for row in session.execute(query).all()]
 
 
+def visible_dealers(session: Session) -> list[Dealer]:
+    """Dealers the current user can see (all for HQ, their own otherwise)."""
+    return list(session.scalars(sa.select(Dealer).order_by(Dealer.code)))
+
+
 def users_query(dealer_id: int | None = None) -> sa.Select:
     """Visible users, HQ staff first, then by dealer and name."""
     query = sa.select(User).options(selectinload(User.dealer))

@@ -5,7 +5,7 @@ from flask_login import current_user
 from crm.core.forms import form_status, save_form
 from crm.core.roles import Permission, Role, permission_required, require
 from crm.core.scoping import get_or_404
-from crm.estates.queries import all_cities, visible_dealers
+from crm.estates.queries import all_cities
 from crm.extensions import db
 from crm.org import queries, service
 from crm.org.forms import DealerForm, StoreForm, UserForm
@@ -118,13 +118,13 @@ def edit_store(store_id: int):
 def users():
     dealer_filter = request.args.get("dealer_id", type=int) if current_user.is_hq else None
     page = db.paginate(queries.users_query(dealer_filter), per_page=50, error_out=False)
-    dealers = visible_dealers(db.session) if current_user.is_hq else []
+    dealers = queries.visible_dealers(db.session) if current_user.is_hq else []
     return render_template("org/users.html", page=page, dealers=dealers, dealer_filter=dealer_filter)
 
 
 def _user_form(user: User | None = None) -> UserForm:
     is_hq_admin = current_user.role == Role.HQ_ADMIN
-    dealers = visible_dealers(db.session) if is_hq_admin else []
+    dealers = queries.visible_dealers(db.session) if is_hq_admin else []
     form = UserForm(obj=user, roles=service.assignable_roles(current_user), dealers=dealers)
     if not is_hq_admin:
         del form.dealer_id  # dealer leads only ever manage their own dealer's staff
