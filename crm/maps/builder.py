@@ -18,6 +18,9 @@ from jinja2 import Template
 from crm.maps.coords import from_wgs84
 from crm.maps.tiles import TileLayer
 
+_LEAFLET_JS = "vendor/leaflet/leaflet.js"
+_LEAFLET_CSS = "vendor/leaflet/leaflet.css"
+
 STAGE_COLORS = {
     "unplanned": "#9aa5b1",
     "target": "#2f6fde",
@@ -58,40 +61,51 @@ class _EstateLayer(MacroElement):
 
 def build_map(center: tuple[float, float], tiles: TileLayer, stores, ring_m: int, options: dict) -> RenderedMap:
     """A folium map centred on `center` (lat, lng WGS-84) with store rings; estates load in the browser."""
-    lat, lng = _to_tiles(center[1], center[0], tiles)
-    fmap = folium.Map(location=[lat, lng], zoom_start=12, tiles=None, max_zoom=tiles.max_zoom, control_scale=True)
-    fmap.default_js = [
-        ("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js")),
-        ("markercluster", url_for("static", filename="vendor/leaflet.markercluster/leaflet.markercluster.js")),
-        ("traffic_map", url_for("static", filename="js/traffic-map.js")),
-    ]
+    cluster_css = "vendor/leaflet.markercluster/MarkerCluster"
+    fmap = _base_map(
+        _to_tiles(center[1], center[0], tiles),
+        12,
+        tiles,
+        js=[
+            ("markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),
+            ("traffic_map", "js/traffic-map.js"),
+        ],
+        css=[("markercluster_css", f"{cluster_css}.css"), ("markercluster_default_css", f"{cluster_css}.Default.css")],
+    )
+    _add_stores(fmap, stores, tiles, ring_m)
+    _EstateLayer({**options, "stageColors": STAGE_COLORS}).add_to(fmap)
+    return _render(fmap)
+
+
+def _base_map(location: tuple[float, float], zoom: int, tiles: TileLayer, js=(), css=()) -> folium.Map:
+    """A folium map on our tiles whose scripts and styles all come from our static files."""
+    fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, max_zoom=tiles.max_zoom, control_scale=True)
+    fmap.default_js = [(name, url_for("static", filename=path)) for name, path in [("leaflet", _LEAFLET_JS), *js]]
     fmap.default_css = [
-        ("leaflet_css", url_for("static", filename="vendor/leaflet/leaflet.css")),
-        ("markercluster_css", url_for("static", filename="vendor/leaflet.markercluster/MarkerCluster.css")),
-        (
-            "markercluster_default_css",
-            url_for("static", filename="vendor/leaflet.markercluster/MarkerCluster.Default.css"),
-        ),
+        (name, url_for("static", filename=path)) for name, path in [("leaflet_css", _LEAFLET_CSS), *css]
     ]
-    folium.TileLayer(
-        tiles=tiles.url, attr=tiles.attribution, subdomains=tiles.subdomains, max_zoom=tiles.max_zoom, name="base"
-    ).add_to(fmap)
-    if tiles.overlay_url:
+    layers = [(tiles.url, False, "base")] + ([(tiles.overlay_url, True, "labels")] if tiles.overlay_url else [])
+    for url, overlay, name in layers:
         folium.TileLayer(
-            tiles=tiles.overlay_url,
+            tiles=url,
             attr=tiles.attribution,
             subdomains=tiles.subdomains,
             max_zoom=tiles.max_zoom,
-            overlay=True,
-            name="labels",
+            overlay=overlay,
+            name=name,
         ).add_to(fmap)
+    return fmap
+
+
+def _add_stores(fmap: folium.Map, stores, tiles: TileLayer, ring_m: int | None = None) -> None:
     for store in stores:
-        s_lat, s_lng = _to_tiles(store.lng, store.lat, tiles)
-        folium.Circle(
-            [s_lat, s_lng], radius=ring_m, color="#b4462b", weight=2, fill=True, fill_opacity=0.05, interactive=False
-        ).add_to(fmap)
+        position = list(_to_tiles(store.lng, store.lat, tiles))
+        if ring_m:
+            folium.Circle(
+                position, radius=ring_m, color="#b4462b", weight=2, fill=True, fill_opacity=0.05, interactive=False
+            ).add_to(fmap)
         folium.CircleMarker(
-            [s_lat, s_lng],
+            position,
             radius=9,
             color="#ffffff",
             weight=3,
@@ -100,8 +114,9 @@ def build_map(center: tuple[float, float], tiles: TileLayer, stores, ring_m: int
             fill_opacity=1,
             tooltip=store.name,
         ).add_to(fmap)
-    _EstateLayer({**options, "stageColors": STAGE_COLORS}).add_to(fmap)
 
+
+def _render(fmap: folium.Map) -> RenderedMap:
     figure = fmap.get_root()
     figure.render()
     return RenderedMap(
@@ -154,31 +169,9 @@ class _DraggableMarkerSync(MacroElement):
 
 def build_placement_map(position: tuple[float, float], tiles: TileLayer, stores) -> RenderedMap:
     """A map with one draggable marker at `position` (lat, lng already in the tiles' datum)."""
-    fmap = folium.Map(location=list(position), zoom_start=15, tiles=None, max_zoom=tiles.max_zoom, control_scale=True)
-    fmap.default_js = [("leaflet", url_for("static", filename="vendor/leaflet/leaflet.js"))]
-    fmap.default_css = [("leaflet_css", url_for("static", filename="vendor/leaflet/leaflet.css"))]
-    folium.TileLayer(
-        tiles=tiles.url, attr=tiles.attribution, subdomains=tiles.subdomains, max_zoom=tiles.max_zoom, name="base"
-    ).add_to(fmap)
-    for store in stores:
-        folium.CircleMarker(
-            list(_to_tiles(store.lng, store.lat, tiles)),
-            radius=8,
-            color="#ffffff",
-            weight=3,
-            fill=True,
-            fill_color="#b4462b",
-            fill_opacity=1,
-            tooltip=store.name,
-        ).add_to(fmap)
+    fmap = _base_map(position, 15, tiles)
+    _add_stores(fmap, stores, tiles)
     marker = folium.Marker(list(position), draggable=True)
     marker.add_to(fmap)
     _DraggableMarkerSync(marker).add_to(fmap)
-    figure = fmap.get_root()
-    figure.render()
-    return RenderedMap(
-        header=_page_safe_header(figure.header.render()),
-        html=figure.html.render(),
-        script=figure.script.render(),
-        name=fmap.get_name(),
-    )
+    return _render(fmap)

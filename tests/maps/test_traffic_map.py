@@ -111,6 +111,7 @@ def test_map_page_loads_nothing_from_other_hosts_but_tiles(app, world, login):
     assert "/static/vendor/leaflet.markercluster/leaflet.markercluster.js" in page
     assert "cdn" not in page.lower()
     assert "PantuTrafficMap.init(" in page
+    assert "user-scalable=no" not in page  # folium's standalone-page viewport must not block pinch zoom
 
 
 def test_store_ring_uses_the_dealers_radius(app, world, login):
