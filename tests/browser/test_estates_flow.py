@@ -71,6 +71,7 @@ def test_dealer_lead_filters_adds_and_moves_estates(app, world, live_server, pag
     expect(page.locator("#estate-results .result-count")).to_have_text("共 4 个楼盘")
 
     # Filter by stage: the results swap in place (htmx), the page does not reload.
+    page.wait_for_load_state("load")  # htmx is deferred: a change before it runs would go unheard
     filters = page.locator("#estate-filters")
     page.evaluate("window.__samePage = true")
     with page.expect_response(lambda r: "/estates/?" in r.url and "stage=target" in r.url) as response:
@@ -127,6 +128,7 @@ def test_dealer_lead_filters_adds_and_moves_estates(app, world, live_server, pag
     _expect_listed(page, [*a_estates, "测试新建小区"])
 
     # Move an estate to another stage right in the list.
+    page.wait_for_load_state("load")
     row = page.locator(f"#estate-{ids['北岸小区']}")
     with page.expect_response(lambda r: r.url.endswith(f"/estates/{ids['北岸小区']}/stage")) as response:
         row.get_by_label("阶段").select_option(label="转化中")

@@ -79,6 +79,7 @@ def test_tapping_the_map_places_an_unpositioned_estate(app, world, live_server, 
     page.get_by_role("button", name="登录").click()
     page.goto(f"{live_server}/estates/{estate_id}")
     page.get_by_role("link", name="在地图上定位").click()
+    page.wait_for_load_state("load")  # the map and its marker exist once the page's scripts ran
     before = page.get_by_label("经度").input_value()
     box = page.locator(".folium-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.3)
