@@ -103,9 +103,10 @@ def _register_blueprints(app: Flask) -> None:
     from crm.imports.views import bp as imports_bp
     from crm.maps.views import bp as maps_bp
     from crm.org.views import bp as org_bp
+    from crm.plans.views import bp as plans_bp
     from crm.targets.views import bp as targets_bp
 
-    for blueprint in (auth_bp, home_bp, org_bp, estates_bp, imports_bp, geocoding_bp, maps_bp, targets_bp):
+    for blueprint in (auth_bp, home_bp, org_bp, estates_bp, imports_bp, geocoding_bp, maps_bp, targets_bp, plans_bp):
         app.register_blueprint(blueprint)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -178,7 +178,7 @@ COMPETITOR_SETS = ("", "", "", "欧派", "索菲亚", "欧派、索菲亚", "尚
 
 def seed_demo(session: Session) -> dict[str, int]:
     """Create (or complete) the demo network; return how many rows of each kind were added."""
-    added = {"dealers": 0, "stores": 0, "users": 0, "estates": 0, "floor_plans": 0}
+    added = {"dealers": 0, "stores": 0, "users": 0, "estates": 0, "floor_plans": 0, "plans": 0}
     with unscoped():
         brand = get_or_create_brand(session, BRAND_NAME)
         dealers: dict[str, Dealer] = {}
@@ -224,6 +224,9 @@ def seed_demo(session: Session) -> dict[str, int]:
                     session, username, DEMO_PASSWORD, role, dealers[code] if code else None, display_name
                 )
                 added["users"] += 1
+        for spec in DEMO_CITIES:
+            added["plans"] += _seed_plan(session, dealers[spec.code], spec)
+
     return added
 
 
@@ -433,3 +436,51 @@ def _seed_map_settings(session: Session, dealer: Dealer, spec: DemoCity) -> None
             )
         )
         session.flush()
+
+
+PLAN_ESTATES = 5
+PLAN_START = date(2027, 1, 4)
+
+
+def _seed_plan(session: Session, dealer: Dealer, spec: DemoCity) -> int:
+    """A first-quarter battle plan over the dealer's most advanced estates, staffed from its users."""
+    from crm.plans.models import BattlePlan
+    from crm.plans.service import PlanFields, TeamFields, add_estate, assign_team, create_plan
+
+    title = f"2027 一季度{spec.city}社群作战规划"
+    if session.scalars(
+        sa.select(BattlePlan.id).where(BattlePlan.dealer_id == dealer.id, BattlePlan.title == title)
+    ).first():
+        return 0
+    plan = create_plan(
+        session,
+        dealer.id,
+        PlanFields(
+            title=title,
+            city_id=dealer.city_id,
+            period="2027 Q1",
+            starts_on=PLAN_START,
+            ends_on=date(2027, 3, 31),
+            notes="先做离门店近、即将交房的新盘；每周一复盘。",
+        ),
+    )
+    working = [EstateStage.OPERATING, EstateStage.HAS_GROUP, EstateStage.FINDING_GROUP, EstateStage.TARGET]
+    estates = session.scalars(
+        sa.select(Estate)
+        .where(Estate.dealer_id == dealer.id, Estate.stage.in_(working), Estate.lat.is_not(None))
+        .order_by(Estate.name_key)
+    ).all()
+    estates = sorted(estates, key=lambda e: (working.index(e.stage), -(e.households or 0)))[:PLAN_ESTATES]
+    staff = {user.role: user for user in session.scalars(sa.select(User).where(User.dealer_id == dealer.id))}
+    lead = staff.get(Role.DEALER_LEAD)
+    for index, estate in enumerate(estates):
+        item = add_estate(session, plan, estate, starts_on=PLAN_START + timedelta(days=7 * index))
+        team = TeamFields(
+            lead_id=lead.id if lead else None,
+            operator_id=(staff.get(Role.OPERATOR) or lead).id if lead else None,
+            designer_id=staff[Role.DESIGNER].id if Role.DESIGNER in staff else None,
+            consultant_id=staff[Role.CONSULTANT].id if Role.CONSULTANT in staff else None,
+            assistant_ids=(staff[Role.ASSISTANT].id,) if Role.ASSISTANT in staff else (),
+        )
+        assign_team(session, item, team)
+    return 1

@@ -6,8 +6,10 @@ from crm.geocoding.models import GeocodeCacheEntry
 from crm.imports.models import EstateImport
 from crm.maps.models import TrafficMapSettings
 from crm.org.models import Brand, Dealer, Store, User
+from crm.plans.models import BattlePlan, PhaseTemplate, PlanEstate, PlanPhase
 
 __all__ = [
+    "BattlePlan",
     "Brand",
     "City",
     "Dealer",
@@ -16,6 +18,9 @@ __all__ = [
     "FloorPlan",
     "GeocodeCacheEntry",
     "LoginAttempt",
+    "PhaseTemplate",
+    "PlanEstate",
+    "PlanPhase",
     "Store",
     "TrafficMapSettings",
     "User",

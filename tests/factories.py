@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 from PIL import Image
 from werkzeug.datastructures import FileStorage
@@ -58,6 +59,11 @@ class DealerWorld:
     floor_plan_id: int
     floor_plan_name: str
     import_id: int = 0
+    plan_id: int = 0
+    plan_estate_id: int = 0
+    phase_id: int = 0
+    template_id: int = 0
+    plan_title: str = ""
     usernames: dict[Role, str] = field(default_factory=dict)
     user_ids: dict[Role, int] = field(default_factory=dict)
     user_display_names: dict[Role, str] = field(default_factory=dict)
@@ -103,6 +109,21 @@ def make_estate_import(
     )
 
 
+def make_plan(session, dealer_id: int, city_id: int, estate, title: str, starts_on=date(2027, 1, 4)):
+    """A battle plan with one estate (phases from the default template)."""
+    from crm.plans.service import PlanFields, add_estate, create_plan
+
+    plan = create_plan(
+        session,
+        dealer_id,
+        PlanFields(
+            title=title, city_id=city_id, period="2027 Q1", starts_on=starts_on, ends_on=starts_on + timedelta(days=89)
+        ),
+    )
+    add_estate(session, plan, estate)
+    return plan
+
+
 def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str, password: str) -> DealerWorld:
     dealer = create_dealer(session, brand, DealerFields(code=code, name=dealer_name, city_id=city.id))
     store = create_store(
@@ -125,12 +146,28 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
             stage=EstateStage.TARGET,
         ),
     )
-    plan = add_floor_plan(
+    floor_plan = add_floor_plan(
         session, estate, FloorPlanFields(name=f"{marker}户型"), image=file_storage(png_bytes(), "plan.png")
     )
     estate_import = make_estate_import(session, dealer.id, city.id)
+    battle_plan = make_plan(session, dealer.id, city.id, estate, title=f"{marker}作战规划")
+    item = battle_plan.estates[0]
     world = DealerWorld(
-        code, dealer.id, dealer_name, store.id, store.name, estate.id, estate.name, plan.id, plan.name, estate_import.id
+        code,
+        dealer.id,
+        dealer_name,
+        store.id,
+        store.name,
+        estate.id,
+        estate.name,
+        floor_plan.id,
+        floor_plan.name,
+        import_id=estate_import.id,
+        plan_id=battle_plan.id,
+        plan_estate_id=item.id,
+        phase_id=item.phases[0].id,
+        template_id=battle_plan.template_id,
+        plan_title=battle_plan.title,
     )
     for role in DEALER_ROLES:
         username = f"{code.lower()}_{role.value}"

@@ -12,13 +12,14 @@ from crm.imports.models import EstateImport
 from crm.imports.service import preview_import
 from crm.maps.models import TrafficMapSettings
 from crm.org.models import Dealer, Store, User
+from crm.plans.models import BattlePlan
 
 
 def _counts(app):
     with app.app_context():
         return {
             model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (Dealer, Store, User, Estate, FloorPlan, TrafficMapSettings, EstateImport)
+            for model in (Dealer, Store, User, Estate, FloorPlan, TrafficMapSettings, EstateImport, BattlePlan)
         }
 
 
@@ -49,6 +50,10 @@ def test_seed_demo_is_realistic_and_idempotent(app):
         demo_import = db.session.scalars(sa.select(EstateImport)).one()  # waiting for a newcomer to preview
         counts = preview_import(db.session, demo_import).counts
         assert (counts["added"], counts["updated"], counts["rejected"]) == (3, 1, 2)
+        plans = db.session.scalars(sa.select(BattlePlan)).all()
+        assert len(plans) == 3 and all(len(plan.estates) == 5 for plan in plans)
+        qqhr_plan = next(plan for plan in plans if "齐齐哈尔" in plan.title)
+        assert all(item.operator and item.designer and item.assistants for item in qqhr_plan.estates)
         targets = db.session.scalars(sa.select(TrafficMapSettings.yearly_target_orders)).all()
         assert sorted(targets) == [600, 900, 1200]
         for estate in db.session.scalars(sa.select(Estate).where(Estate.lat.is_not(None))):

@@ -6,16 +6,10 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from crm.auth.forms import LoginForm
 from crm.auth.service import LoginThrottled, authenticate
+from crm.core.urls import safe_next
 from crm.extensions import db
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only follow same-site relative paths after login (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return target
-    return url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -37,7 +31,7 @@ def login():
                 form.form_errors.append(_("用户名或密码错误"))
                 status = 401
             else:
-                next_url = _safe_next(request.args.get("next"))
+                next_url = safe_next(request.args.get("next"))
                 language = session.get("language")
                 session.clear()  # a fresh session on login: no fixation
                 if language:
@@ -63,4 +57,4 @@ def logout():
 def set_language(code: str):
     if code in current_app.config["LANGUAGES"]:
         session["language"] = code
-    return redirect(_safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))
+    return redirect(safe_next(request.form.get("next") or request.referrer and urlsplit(request.referrer).path))

@@ -56,6 +56,8 @@ class Permission(StrEnum):
     VIEW_MAP = "view_map"
     VIEW_TARGETS = "view_targets"  # the scored estate ranking and the traffic pool
     MANAGE_TARGETS = "manage_targets"  # weights, rates, map settings, bulk-mark targets
+    VIEW_PLANS = "view_plans"  # battle plans: staff follow them, HQ reviews them
+    MANAGE_PLANS = "manage_plans"
 
 
 _DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
@@ -73,6 +75,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_MAP: frozenset(set(Role)),
     Permission.VIEW_TARGETS: frozenset(_DEALER_STAFF),
     Permission.MANAGE_TARGETS: frozenset({Role.DEALER_LEAD}),
+    Permission.VIEW_PLANS: frozenset(set(Role)),
+    Permission.MANAGE_PLANS: frozenset({Role.DEALER_LEAD}),
 }
 
 

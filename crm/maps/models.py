@@ -100,3 +100,5 @@ class TrafficMapSettings(DealerOwned, TimestampMixin, db.Model):
     conversion_rate: Mapped[float] = mapped_column(sa.Double, default=0.08)
     yearly_target_orders: Mapped[int | None]
     avg_order_value: Mapped[int | None]  # yuan
+    # A 主IP runs the group day by day: more estates in overlapping phases than this is flagged.
+    max_operator_estates: Mapped[int] = mapped_column(default=2, server_default="2")

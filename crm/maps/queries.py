@@ -28,6 +28,7 @@ def settings_for(session: Session, dealer_id: int | None) -> TrafficMapSettings:
             score_weights=dict(DEFAULT_SCORE_WEIGHTS),
             join_rate=0.3,
             conversion_rate=0.08,
+            max_operator_estates=2,
         )
     return settings
 

@@ -16,7 +16,10 @@ from crm.maps.builder import STAGE_COLORS, build_map, build_placement_map
 from crm.maps.coords import from_wgs84
 from crm.maps.forms import PlaceForm
 from crm.maps.tiles import tile_layer
+from crm.org.models import Dealer
 from crm.org.queries import visible_dealers
+from crm.pdf.engine import pdf_response
+from crm.pdf.traffic import traffic_map_pdf
 
 bp = Blueprint("maps", __name__, url_prefix="/map")
 
@@ -116,3 +119,25 @@ def place_estate(estate_id: int):
     stores = queries.map_stores(db.session, estate.city_id, estate.dealer_id)
     rendered = build_placement_map((lat, lng), tiles, stores)
     return render_template("maps/place.html", estate=estate, form=form, rendered=rendered, tiles=tiles), form_status()
+
+
+@bp.route("/print.pdf")
+@permission_required(Permission.VIEW_MAP)
+def traffic_pdf():
+    """The traffic map of one city as an A3 landscape PDF (same filters as the map page): map, then estate table."""
+    filters = _filters()
+    if filters.city_id is None:
+        filters.city_id = queries.default_city_id(queries.map_cities(db.session), current_user.dealer)
+    city = db.session.get(City, filters.city_id) if filters.city_id else None
+    if current_user.is_hq:
+        dealer = db.session.get(Dealer, filters.dealer_id) if filters.dealer_id else None
+    else:
+        dealer = current_user.dealer
+    pdf, filename = traffic_map_pdf(
+        db.session,
+        filters,
+        city,
+        dealer_name=dealer.name if dealer else _("总部"),
+        show_dealer=dealer is None,  # HQ looking at every dealer: say whose each estate is
+    )
+    return pdf_response(pdf, filename)
