@@ -1,8 +1,9 @@
-"""The city traffic-map PDF at 10, 100 and 300 estates: cold render, then the cached second download.
+"""The battle-map and city traffic-map PDFs at 10, 100 and 300 estates: cold render, then the cached download.
 
 For each size it seeds one dealer in one city (with two stores) into a throwaway SQLite database,
-downloads /map/print.pdf twice as the dealer lead and prints time, pages and bytes. The cold time
-is split into WeasyPrint's share and the rest (queries, SVG map, template).
+puts every estate into one battle plan (staggered phases), downloads /plans/<id>/print.pdf and
+/map/print.pdf twice each as the dealer lead and prints time, pages and bytes. The cold time is
+split into WeasyPrint's share and the rest (queries, SVG map, template).
 
     .venv/bin/python benchmarks/pdf_render.py [--estates 10 100 300] [--out DIR]
 
@@ -104,6 +105,67 @@ def pages(pdf: bytes) -> int:
     return int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
+def seed_plan(app) -> int:
+    """One plan holding every estate of the dealer, a week apart, led by the dealer lead."""
+    from datetime import timedelta
+
+    from crm.org.models import User
+    from crm.plans.service import PlanFields, TeamFields, add_estate, assign_team, create_plan
+
+    with app.app_context(), unscoped():
+        lead = db.session.scalars(sa.select(User).where(User.username == "bench_lead")).one()
+        estates = db.session.scalars(sa.select(Estate).order_by(Estate.id)).all()
+        start = date(2027, 1, 4)
+        plan = create_plan(
+            db.session,
+            lead.dealer_id,
+            PlanFields(
+                title="基准作战规划",
+                city_id=estates[0].city_id,
+                period="2027",
+                starts_on=start,
+                ends_on=date(2027, 12, 31),
+            ),
+        )
+        for index, estate in enumerate(estates):
+            item = add_estate(db.session, plan, estate, starts_on=start + timedelta(days=(index % 40) * 7))
+            assign_team(db.session, item, TeamFields(lead_id=lead.id, operator_id=lead.id))
+        db.session.commit()
+        return plan.id
+
+
+def measure(client, label: str, url: str, count: int, out: Path | None) -> None:
+    weasy = []
+    real = engine._write_pdf
+
+    def timed_write(html: str) -> bytes:
+        begin = time.perf_counter()
+        try:
+            return real(html)
+        finally:
+            weasy.append(time.perf_counter() - begin)
+
+    engine._write_pdf = timed_write
+    try:
+        begin = time.perf_counter()
+        cold = client.get(url)
+        cold_s = time.perf_counter() - begin
+        begin = time.perf_counter()
+        cached = client.get(url)
+        cached_s = time.perf_counter() - begin
+    finally:
+        engine._write_pdf = real
+    assert cold.status_code == cached.status_code == 200 and cold.data == cached.data and len(weasy) == 1
+    print(
+        f"{label:11s} {count:4d} estates  cold {cold_s:6.2f} s (WeasyPrint {weasy[0]:5.2f} s, "
+        f"rest {cold_s - weasy[0]:4.2f} s)  cached {cached_s * 1000:6.1f} ms  {pages(cold.data):3d} pages  "
+        f"{len(cold.data) / 1024:7.1f} KB"
+    )
+    if out:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{label.replace(' ', '-')}-{count}.pdf").write_bytes(cold.data)
+
+
 def run(count: int, out: Path | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
@@ -119,37 +181,12 @@ def run(count: int, out: Path | None) -> None:
         with app.app_context():
             upgrade()
         seed(app, count)
+        plan_id = seed_plan(app)
         client = app.test_client()
         assert client.post("/login", data={"username": "bench_lead", "password": PASSWORD}).status_code == 302
 
-        weasy = []
-        real = engine._write_pdf
-
-        def timed_write(html: str) -> bytes:
-            start = time.perf_counter()
-            try:
-                return real(html)
-            finally:
-                weasy.append(time.perf_counter() - start)
-
-        engine._write_pdf = timed_write
-        try:
-            start = time.perf_counter()
-            cold = client.get("/map/print.pdf")
-            cold_s = time.perf_counter() - start
-            start = time.perf_counter()
-            cached = client.get("/map/print.pdf")
-            cached_s = time.perf_counter() - start
-        finally:
-            engine._write_pdf = real
-        assert cold.status_code == cached.status_code == 200 and cold.data == cached.data and len(weasy) == 1
-        print(
-            f"{count:5d} estates  cold {cold_s:6.2f} s (WeasyPrint {weasy[0]:5.2f} s, rest {cold_s - weasy[0]:4.2f} s)"
-            f"  cached {cached_s * 1000:6.1f} ms  {pages(cold.data):3d} pages  {len(cold.data) / 1024:7.1f} KB"
-        )
-        if out:
-            out.mkdir(parents=True, exist_ok=True)
-            (out / f"traffic-map-{count}.pdf").write_bytes(cold.data)
+        for label, url in (("battle map", f"/plans/{plan_id}/print.pdf"), ("traffic map", "/map/print.pdf")):
+            measure(client, label, url, count, out)
         with app.app_context():
             db.engine.dispose()
 

@@ -5,6 +5,7 @@ query here, so a dealer prints its own estates and HQ prints everyone's.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -55,15 +56,14 @@ def traffic_rows(session: Session, filters: MapFilters, city_id: int) -> list[Tr
         )
         .join(Dealer, Dealer.id == Estate.dealer_id)
         .order_by(Estate.district == "", Estate.district, Estate.name, Estate.id),
-        MapFilters(**{**filters.__dict__, "city_id": city_id}),
+        dataclasses.replace(filters, city_id=city_id),
     )
     rows, number = [], 0
     for name, district, households, delivery, stage, dealer_name, lng, lat in session.execute(query):
         positioned = lng is not None and lat is not None
         number += positioned
-        row = TrafficRow(None, name, district, households, delivery, stage, dealer_name, lng, lat)
-        row.number = number if positioned else None
-        rows.append(row)
+        shown_as = number if positioned else None
+        rows.append(TrafficRow(shown_as, name, district, households, delivery, stage, dealer_name, lng, lat))
     return rows
 
 

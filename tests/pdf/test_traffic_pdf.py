@@ -156,3 +156,14 @@ def test_an_unknown_city_prints_an_empty_map(app, world, login):
     text = poppler.text(_get_pdf(login(world.hq_admin), city_id=99999))
     assert "没有符合条件且已定位的楼盘" in text
     assert world.a.estate_name not in text and world.b.estate_name not in text
+
+
+def test_queries_stay_flat_as_estates_grow(app, world, login, count_queries):
+    client = login(world.a.lead)
+    with count_queries() as few:
+        _get_pdf(client)
+    for i in range(25):
+        _add(app, world.a.dealer_id, world.city_ids["齐齐哈尔"], f"批量{i}号", 123.9 + i / 500, 47.35 + i / 900)
+    with count_queries() as many:
+        assert "批量24号" in poppler.text(_get_pdf(client))
+    assert many.count == few.count
