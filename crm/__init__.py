@@ -99,14 +99,30 @@ def _register_blueprints(app: Flask) -> None:
     from crm.auth.views import bp as auth_bp
     from crm.estates.views import bp as estates_bp
     from crm.geocoding.views import bp as geocoding_bp
+    from crm.groups.views import bp as groups_bp
     from crm.home.views import bp as home_bp
     from crm.imports.views import bp as imports_bp
     from crm.maps.views import bp as maps_bp
     from crm.org.views import bp as org_bp
+    from crm.people.io import bp as people_io_bp
+    from crm.people.views import bp as people_bp
     from crm.plans.views import bp as plans_bp
     from crm.targets.views import bp as targets_bp
 
-    for blueprint in (auth_bp, home_bp, org_bp, estates_bp, imports_bp, geocoding_bp, maps_bp, targets_bp, plans_bp):
+    for blueprint in (
+        auth_bp,
+        home_bp,
+        org_bp,
+        estates_bp,
+        imports_bp,
+        geocoding_bp,
+        maps_bp,
+        targets_bp,
+        plans_bp,
+        groups_bp,
+        people_bp,
+        people_io_bp,
+    ):
         app.register_blueprint(blueprint)
 
 

@@ -3,9 +3,11 @@
 from crm.auth.models import LoginAttempt
 from crm.estates.models import City, Estate, FloorPlan
 from crm.geocoding.models import GeocodeCacheEntry
+from crm.groups.models import Group, GroupAccount, GroupFormulaCheck, GroupMetric
 from crm.imports.models import EstateImport
 from crm.maps.models import TrafficMapSettings
 from crm.org.models import Brand, Dealer, Store, User
+from crm.people.models import Interaction, KeyPersonMove, Person, PersonStageChange
 from crm.plans.models import BattlePlan, PhaseTemplate, PlanEstate, PlanPhase
 
 __all__ = [
@@ -17,7 +19,15 @@ __all__ = [
     "EstateImport",
     "FloorPlan",
     "GeocodeCacheEntry",
+    "Group",
+    "GroupAccount",
+    "GroupFormulaCheck",
+    "GroupMetric",
+    "Interaction",
+    "KeyPersonMove",
     "LoginAttempt",
+    "Person",
+    "PersonStageChange",
     "PhaseTemplate",
     "PlanEstate",
     "PlanPhase",

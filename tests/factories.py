@@ -64,6 +64,13 @@ class DealerWorld:
     phase_id: int = 0
     template_id: int = 0
     plan_title: str = ""
+    group_id: int = 0
+    person_id: int = 0
+    account_id: int = 0
+    interaction_id: int = 0
+    group_name: str = ""
+    person_name: str = ""
+    person_phone: str = ""
     usernames: dict[Role, str] = field(default_factory=dict)
     user_ids: dict[Role, int] = field(default_factory=dict)
     user_display_names: dict[Role, str] = field(default_factory=dict)
@@ -79,6 +86,11 @@ class DealerWorld:
             self.store_name,
             self.estate_name,
             self.floor_plan_name,
+            self.plan_title,
+            self.group_name,
+            self.person_name,
+            self.person_phone,
+            f"{self.person_phone[:3]}****{self.person_phone[-4:]}",
             *self.user_display_names.values(),
             *self.usernames.values(),
         ]
@@ -122,6 +134,30 @@ def make_plan(session, dealer_id: int, city_id: int, estate, title: str, starts_
     )
     add_estate(session, plan, estate)
     return plan
+
+
+def _add_group_and_person(session, world, dealer_id: int, estate_id: int, marker: str) -> None:
+    """An owner (phone 13800138xxx) in a self-built group of the dealer's estate, with an account and a chat."""
+    from crm.groups.models import AccountRole, Group, GroupAccount, GroupMetric, GroupStatus
+    from crm.people.models import Interaction, InteractionKind, Person
+
+    person = Person(dealer_id=dealer_id, name=f"{marker}业主", phone=f"13800138{dealer_id:03d}", estate_id=estate_id)
+    group = Group(dealer_id=dealer_id, estate_id=estate_id, name=f"{marker}业主群", status=GroupStatus.OPERATING)
+    group.members.append(person)
+    session.add_all([person, group])
+    session.flush()
+    account = GroupAccount(
+        dealer_id=dealer_id, group_id=group.id, user_id=world.user_ids[Role.OPERATOR], role=AccountRole.MAIN_IP
+    )
+    interaction = Interaction(dealer_id=dealer_id, person_id=person.id, kind=InteractionKind.WECHAT, note="初次沟通")
+    metric = GroupMetric(
+        dealer_id=dealer_id, group_id=group.id, day=date(2026, 11, 20), members=120, owners=100, active_members=30
+    )
+    session.add_all([account, interaction, metric])
+    session.flush()
+    world.group_id, world.group_name = group.id, group.name
+    world.person_id, world.person_name, world.person_phone = person.id, person.name, person.phone
+    world.account_id, world.interaction_id = account.id, interaction.id
 
 
 def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str, password: str) -> DealerWorld:
@@ -175,6 +211,7 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
         world.usernames[role] = username
         world.user_ids[role] = user.id
         world.user_display_names[role] = user.display_name
+    _add_group_and_person(session, world, dealer.id, estate.id, marker)
     return world
 
 

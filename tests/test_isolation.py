@@ -23,9 +23,13 @@ OBJECT_ARGUMENTS = {
     "plan_estate_id": "plan_estate_id",
     "phase_id": "phase_id",
     "template_id": "template_id",
+    "group_id": "group_id",
+    "person_id": "person_id",
+    "account_id": "account_id",
+    "interaction_id": "interaction_id",
 }
 # URL arguments that name no dealer object.
-NON_OBJECT_ARGUMENTS = {"filename", "code"}
+NON_OBJECT_ARGUMENTS = {"filename", "code", "move", "part", "kind", "stage"}
 
 
 def _object_id(dealer_world, argument: str) -> int:

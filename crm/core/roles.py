@@ -58,6 +58,12 @@ class Permission(StrEnum):
     MANAGE_TARGETS = "manage_targets"  # weights, rates, map settings, bulk-mark targets
     VIEW_PLANS = "view_plans"  # battle plans: staff follow them, HQ reviews them
     MANAGE_PLANS = "manage_plans"
+    VIEW_GROUPS = "view_groups"  # groups and their members are dealer data: HQ sees aggregates elsewhere
+    EDIT_GROUPS = "edit_groups"
+    VIEW_PEOPLE = "view_people"
+    EDIT_PEOPLE = "edit_people"
+    IMPORT_PEOPLE = "import_people"
+    SEE_ALL_PHONES = "see_all_phones"  # full numbers of every person (else masked unless the person is yours)
 
 
 _DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
@@ -77,6 +83,12 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_TARGETS: frozenset({Role.DEALER_LEAD}),
     Permission.VIEW_PLANS: frozenset(set(Role)),
     Permission.MANAGE_PLANS: frozenset({Role.DEALER_LEAD}),
+    Permission.VIEW_GROUPS: frozenset(_DEALER_STAFF),
+    Permission.EDIT_GROUPS: frozenset({Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT}),
+    Permission.VIEW_PEOPLE: frozenset(_DEALER_STAFF | {Role.INSTALLER}),
+    Permission.EDIT_PEOPLE: frozenset(_DEALER_STAFF),
+    Permission.IMPORT_PEOPLE: frozenset({Role.DEALER_LEAD, Role.OPERATOR}),
+    Permission.SEE_ALL_PHONES: frozenset({Role.DEALER_LEAD}),
 }
 
 
