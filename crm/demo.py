@@ -178,7 +178,16 @@ COMPETITOR_SETS = ("", "", "", "欧派", "索菲亚", "欧派、索菲亚", "尚
 
 def seed_demo(session: Session) -> dict[str, int]:
     """Create (or complete) the demo network; return how many rows of each kind were added."""
-    added = {"dealers": 0, "stores": 0, "users": 0, "estates": 0, "floor_plans": 0, "plans": 0}
+    added = {
+        "dealers": 0,
+        "stores": 0,
+        "users": 0,
+        "estates": 0,
+        "floor_plans": 0,
+        "plans": 0,
+        "groups": 0,
+        "people": 0,
+    }
     with unscoped():
         brand = get_or_create_brand(session, BRAND_NAME)
         dealers: dict[str, Dealer] = {}
@@ -226,6 +235,9 @@ def seed_demo(session: Session) -> dict[str, int]:
                 added["users"] += 1
         for spec in DEMO_CITIES:
             added["plans"] += _seed_plan(session, dealers[spec.code], spec)
+            groups, people = _seed_groups(session, dealers[spec.code], spec)
+            added["groups"] += groups
+            added["people"] += people
 
     return added
 
@@ -484,3 +496,145 @@ def _seed_plan(session: Session, dealer: Dealer, spec: DemoCity) -> int:
         )
         assign_team(session, item, team)
     return 1
+
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
+NICKNAMES = ("小雨", "阳光", "静静", "大海", "晴天", "豆豆妈", "老周", "木子", "一帆", "安然", "可乐", "暖暖")
+STYLES = ("现代简约", "新中式", "北欧", "轻奢", "原木", "法式")
+METRIC_DAYS = 30
+DEMO_TODAY = date(2026, 11, 22)
+
+
+def _seed_groups(session: Session, dealer: Dealer, spec: DemoCity) -> tuple[int, int]:
+    """Groups in the plan's estates with a month of metrics, owners along the ladder, a key person each."""
+    from crm.groups.models import AccountRole, Group, GroupAccount, GroupKind, GroupMetric, GroupOrigin, GroupStatus
+    from crm.people.models import (
+        Interaction,
+        InteractionKind,
+        KeyMove,
+        KeyPersonMove,
+        LadderStage,
+        Person,
+        PersonStageChange,
+    )
+    from crm.plans.models import BattlePlan
+
+    plan = session.scalars(sa.select(BattlePlan).where(BattlePlan.dealer_id == dealer.id)).first()
+    if plan is None:
+        return 0, 0
+    staff = {user.role: user for user in session.scalars(sa.select(User).where(User.dealer_id == dealer.id))}
+    operator = staff.get(Role.OPERATOR) or staff.get(Role.DEALER_LEAD)
+    rng = random.Random(f"pantu-demo-groups-{spec.code}")
+    groups_added = people_added = 0
+    phone_base = {"QQHR": 13904520000, "CC": 13904310000, "HRB": 13904510000}[spec.code]
+    for index, item in enumerate(plan.estates):
+        estate = item.estate
+        name = f"{estate.name}业主交流群"
+        if session.scalars(sa.select(Group.id).where(Group.dealer_id == dealer.id, Group.name == name)).first():
+            continue
+        status = GroupStatus.OPERATING if index < 4 else GroupStatus.PREPARING
+        group = Group(
+            dealer_id=dealer.id,
+            estate_id=estate.id,
+            name=name,
+            kind=GroupKind.SELF_BUILT if index % 2 else GroupKind.OWNERS,
+            origin=GroupOrigin.BY_PHONE if index % 2 else GroupOrigin.KEY_PERSON,
+            started_on=date(2026, 10, 1),
+            status=status,
+        )
+        session.add(group)
+        session.flush()
+        if operator:
+            session.add(
+                GroupAccount(dealer_id=dealer.id, group_id=group.id, user_id=operator.id, role=AccountRole.MAIN_IP)
+            )
+        if Role.ASSISTANT in staff:
+            session.add(
+                GroupAccount(
+                    dealer_id=dealer.id, group_id=group.id, user_id=staff[Role.ASSISTANT].id, role=AccountRole.HELPER
+                )
+            )
+        members = rng.randint(40, 80)
+        for day_offset in range(METRIC_DAYS, 0, -1) if status == GroupStatus.OPERATING else ():
+            joins, leaves = rng.randint(0, 9), rng.randint(0, 2)
+            members = min(members + joins - leaves, 480)
+            owners = min(members, round(members * 0.85))
+            session.add(
+                GroupMetric(
+                    dealer_id=dealer.id,
+                    group_id=group.id,
+                    day=DEMO_TODAY - timedelta(days=day_offset),
+                    members=members,
+                    owners=owners,
+                    joins=joins,
+                    leaves=leaves,
+                    messages=rng.randint(20, 260),
+                    active_members=round(members * rng.uniform(0.12, 0.35)),
+                    store_visits=rng.randint(0, 3),
+                    deposits=rng.randint(0, 1),
+                    orders=1 if rng.random() < 0.1 else 0,
+                    gmv=28000 if rng.random() < 0.1 else 0,
+                )
+            )
+        groups_added += 1
+        owners_met = []
+        for n in range(8):
+            phone = str(phone_base + index * 100 + n)
+            stage = list(LadderStage)[min(n, 6)]
+            person = Person(
+                dealer_id=dealer.id,
+                name=rng.choice(NICKNAMES) if n % 3 else f"{SURNAMES[(index * 8 + n) % 20]}女士",
+                phone=phone,
+                wechat_id=f"wx_{spec.code.lower()}_{index}{n}",
+                estate_id=estate.id,
+                building=str(rng.randint(1, 20)),
+                unit=str(rng.randint(1, 4)),
+                room=f"{rng.randint(2, 28)}0{rng.randint(1, 4)}",
+                needs_style=rng.choice(STYLES) if n < 5 else "",
+                needs_budget=f"{rng.randint(5, 20)} 万" if n < 4 else "",
+                source="群内互动",
+                operator_id=operator.id if operator and n % 2 == 0 else None,
+                tags=["群主", "KOC"] if n == 0 else (["宝妈"] if n == 3 else []),
+                ladder_stage=stage,
+                is_key_person=n == 0,
+                referred_by=owners_met[0] if n in (5, 6) and owners_met else None,
+            )
+            person.groups.append(group)
+            session.add(person)
+            session.flush()
+            if stage != LadderStage.STRANGER:
+                session.add(
+                    PersonStageChange(
+                        dealer_id=dealer.id,
+                        person_id=person.id,
+                        from_stage=LadderStage.STRANGER,
+                        to_stage=stage,
+                        changed_by_id=operator.id if operator else None,
+                        reason="群内互动后跟进",
+                    )
+                )
+            session.add(
+                Interaction(
+                    dealer_id=dealer.id,
+                    person_id=person.id,
+                    kind=InteractionKind.WECHAT,
+                    by_id=operator.id if operator else None,
+                    note="群里问了户型和工期",
+                )
+            )
+            if n == 0:
+                group.owner_person_id = person.id
+                for move in list(KeyMove)[:4]:
+                    session.add(
+                        KeyPersonMove(
+                            dealer_id=dealer.id,
+                            person_id=person.id,
+                            move=move,
+                            done_on=date(2026, 10, 10),
+                            done_by_id=operator.id if operator else None,
+                        )
+                    )
+            owners_met.append(person)
+            people_added += 1
+        session.flush()
+    return groups_added, people_added

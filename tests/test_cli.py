@@ -12,6 +12,7 @@ from crm.imports.models import EstateImport
 from crm.imports.service import preview_import
 from crm.maps.models import TrafficMapSettings
 from crm.org.models import Dealer, Store, User
+from crm.people.models import Person
 from crm.plans.models import BattlePlan
 
 
@@ -19,7 +20,7 @@ def _counts(app):
     with app.app_context():
         return {
             model.__name__: db.session.scalar(sa.select(sa.func.count()).select_from(model))
-            for model in (Dealer, Store, User, Estate, FloorPlan, TrafficMapSettings, EstateImport, BattlePlan)
+            for model in (Dealer, Store, User, Estate, FloorPlan, TrafficMapSettings, EstateImport, BattlePlan, Person)
         }
 
 
@@ -54,6 +55,12 @@ def test_seed_demo_is_realistic_and_idempotent(app):
         assert len(plans) == 3 and all(len(plan.estates) == 5 for plan in plans)
         qqhr_plan = next(plan for plan in plans if "齐齐哈尔" in plan.title)
         assert all(item.operator and item.designer and item.assistants for item in qqhr_plan.estates)
+        from crm.groups.models import Group, GroupMetric
+        from crm.people.models import Person
+
+        assert db.session.scalar(sa.select(sa.func.count(Group.id))) == 15
+        assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 120
+        assert db.session.scalar(sa.select(sa.func.count(GroupMetric.id))) == 12 * 30  # four operating groups a dealer
         targets = db.session.scalars(sa.select(TrafficMapSettings.yearly_target_orders)).all()
         assert sorted(targets) == [600, 900, 1200]
         for estate in db.session.scalars(sa.select(Estate).where(Estate.lat.is_not(None))):
