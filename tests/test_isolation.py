@@ -6,7 +6,11 @@ dealer B to aim at); the walker fails until it does.
 
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
+from openpyxl import load_workbook
 
 from crm.core.roles import DEALER_ROLES, Role
 from tests.pdf import poppler
@@ -28,8 +32,9 @@ OBJECT_ARGUMENTS = {
     "account_id": "account_id",
     "interaction_id": "interaction_id",
 }
-# URL arguments that name no dealer object.
-NON_OBJECT_ARGUMENTS = {"filename", "code", "move", "part", "kind", "stage"}
+# URL arguments that name no dealer object, and a value to put in the URL for each.
+NON_OBJECT_ARGUMENTS = {"filename", "code", "move", "part", "kind", "stage", "token"}
+NON_OBJECT_SAMPLES = {"token": "0123456789abcdef0123456789abcdef.csv"}  # a well-formed people-import token
 
 
 def _object_id(dealer_world, argument: str) -> int:
@@ -52,7 +57,11 @@ def _object_rules(app):
 def _url(rule, dealer_world) -> str:
     path = rule.rule
     for argument in rule.arguments:
-        path = path.replace(f"<int:{argument}>", str(_object_id(dealer_world, argument)))
+        if argument in NON_OBJECT_ARGUMENTS:
+            value = NON_OBJECT_SAMPLES.get(argument, "x")
+            path = re.sub(rf"<(?:[^:<>]+:)?{argument}>", value, path)
+        else:
+            path = path.replace(f"<int:{argument}>", str(_object_id(dealer_world, argument)))
     assert "<" not in path, path
     return path
 
@@ -112,10 +121,20 @@ def test_no_list_or_search_shows_another_dealers_rows(app, world, login, role):
     assert not leaks, "\n".join(leaks)
 
 
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _readable(response) -> str:
-    """What a person would read in the response: a PDF's text, or the page itself (whitespace dropped)."""
+    """What a person would read in the response: a PDF's or a workbook's text, or the page (whitespace dropped)."""
     if response.mimetype == "application/pdf":
         return poppler.squeezed(poppler.text(response.data))
+    if response.mimetype == XLSX_MIMETYPE:
+        workbook = load_workbook(io.BytesIO(response.data), read_only=True)
+        try:
+            cells = [str(v) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True) for v in row]
+        finally:
+            workbook.close()
+        return poppler.squeezed(" ".join(cells))
     return poppler.squeezed(response.get_data(as_text=True))
 
 
