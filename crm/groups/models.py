@@ -161,9 +161,7 @@ class Group(DealerOwned, TimestampMixin, db.Model):
     metrics: Mapped[list[GroupMetric]] = relationship(
         back_populates="group", cascade="all, delete-orphan", order_by="GroupMetric.day"
     )
-    formula_checks: Mapped[list[GroupFormulaCheck]] = relationship(
-        back_populates="group", cascade="all, delete-orphan"
-    )
+    formula_checks: Mapped[list[GroupFormulaCheck]] = relationship(back_populates="group", cascade="all, delete-orphan")
 
 
 class GroupAccount(DealerOwned, db.Model):

@@ -11,6 +11,7 @@ from crm.core.scoping import get_or_404
 from crm.estates.models import City, Estate, EstateAge, EstateStage
 from crm.estates.queries import districts
 from crm.extensions import db
+from crm.groups.queries import estate_group_summary
 from crm.maps import queries, service
 from crm.maps.builder import STAGE_COLORS, build_map, build_placement_map
 from crm.maps.coords import from_wgs84
@@ -93,7 +94,12 @@ def estate_card(estate_id: int):
     estate = get_or_404(Estate, estate_id)
     require(Permission.VIEW_MAP)
     distance = queries.nearest_store_m(estate, queries.dealer_stores(db.session, estate.dealer_id))
-    return render_template("maps/_estate_card.html", estate=estate, store_distance_m=distance)
+    return render_template(
+        "maps/_estate_card.html",
+        estate=estate,
+        store_distance_m=distance,
+        group_summary=estate_group_summary(db.session, estate.id),
+    )
 
 
 @bp.route("/estates/<int:estate_id>/place", methods=["GET", "POST"])

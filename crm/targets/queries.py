@@ -26,8 +26,17 @@ POOL_STAGES = (
 
 
 def group_counts(session: Session, estate_ids: list[int]) -> dict[int, int]:
-    """Groups the dealer is in, per estate. The groups module (社群) fills this in; none exist yet."""
-    return {}
+    """Groups the dealer is in (not dissolved), per estate, in one query."""
+    from crm.groups.models import Group, GroupStatus
+
+    if not estate_ids:
+        return {}
+    rows = session.execute(
+        sa.select(Group.estate_id, sa.func.count(Group.id))
+        .where(Group.estate_id.in_(estate_ids), Group.status != GroupStatus.DISSOLVED)
+        .group_by(Group.estate_id)
+    ).all()
+    return {estate_id: count for estate_id, count in rows}
 
 
 def ranked_estates(
