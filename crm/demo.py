@@ -580,7 +580,8 @@ def _seed_groups(session: Session, dealer: Dealer, spec: DemoCity) -> tuple[int,
         owners_met = []
         for n in range(8):
             phone = str(phone_base + index * 100 + n)
-            stage = list(LadderStage)[min(n, 6)]
+            # The group owner is the key person already spreading the word; the others spread along the ladder.
+            stage = LadderStage.SPREADER if n == 0 else list(LadderStage)[min(n, 6)]
             person = Person(
                 dealer_id=dealer.id,
                 name=rng.choice(NICKNAMES) if n % 3 else f"{SURNAMES[(index * 8 + n) % 20]}女士",
