@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+BUSINESS_TIMEZONE = ZoneInfo("Asia/Shanghai")
+
+
+def local_today() -> date:
+    """Today's date where the dealers work (Beijing time), whatever the server's clock zone is."""
+    return datetime.now(BUSINESS_TIMEZONE).date()
 
 
 def utcnow() -> datetime:

@@ -87,7 +87,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_GROUPS: frozenset({Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT}),
     Permission.VIEW_PEOPLE: frozenset(_DEALER_STAFF | {Role.INSTALLER}),
     Permission.EDIT_PEOPLE: frozenset(_DEALER_STAFF),
-    Permission.IMPORT_PEOPLE: frozenset({Role.DEALER_LEAD, Role.OPERATOR}),
+    # An import preview matches on phone numbers: only roles that may see every number may run one.
+    Permission.IMPORT_PEOPLE: frozenset({Role.DEALER_LEAD}),
     Permission.SEE_ALL_PHONES: frozenset({Role.DEALER_LEAD}),
 }
 

@@ -33,9 +33,13 @@ def save_image(file_storage, folder: str) -> str:
         raise UploadError(_("图片不能超过 %(mb)d MB", mb=limit // (1024 * 1024)))
     try:
         with Image.open(io.BytesIO(data)) as probe:
+            if probe.width * probe.height > MAX_PIXELS:  # before decoding: a small file can hold a huge image
+                raise UploadError(_("图片尺寸过大"))
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
+    except Image.DecompressionBombError:
+        raise UploadError(_("图片尺寸过大")) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise UploadError(_("无法识别的图片，请上传 JPEG、PNG 或 WebP 格式")) from None
     if image.format not in ALLOWED_FORMATS:

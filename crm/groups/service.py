@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from crm.core.models import utcnow
+from crm.core.models import local_today, utcnow
 from crm.core.validation import FieldError
 from crm.groups.models import (
     METRIC_FIELDS,
@@ -119,7 +119,7 @@ def record_metrics(session: Session, group: Group, day: date | None, values: dic
     """
     if day is None:
         raise FieldError("day", _("请填写日期"))
-    if day > date.today():
+    if day > local_today():
         raise FieldError("day", _("日期不能晚于今天"))
     existing = metric_for_day(session, group, day)
     merged = {}

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.core.forms import form_status, save_form
+from crm.core.models import local_today
 from crm.core.roles import Permission, has_permission, permission_required, require
 from crm.core.scoping import get_or_404
 from crm.estates.models import Estate, EstateStage
@@ -42,7 +43,7 @@ def _estate_group_lines(estate):
 def metric_form(group: Group, formdata=None) -> MetricForm:
     """The quick metrics form of one group; the prefix keeps ids unique when many groups share a page."""
     if formdata is None:
-        return MetricForm(formdata=None, prefix=f"g{group.id}", day=date.today())
+        return MetricForm(formdata=None, prefix=f"g{group.id}", day=local_today())
     return MetricForm(prefix=f"g{group.id}")
 
 
@@ -65,7 +66,7 @@ def _group_fields(form: GroupForm) -> service.GroupFields:
 @permission_required(Permission.VIEW_GROUPS)
 def board():
     filters = queries.BoardFilters.from_args(request.args)
-    today = date.today()
+    today = local_today()
     sections = queries.board(db.session, filters, today)
     context = {
         "filters": filters,
@@ -90,7 +91,7 @@ def create():
     require(Permission.EDIT_GROUPS)
     form = GroupForm(people=queries.owner_choices(db.session, estate.id))
     if request.method == "GET" and not form.started_on.data:
-        form.started_on.data = date.today()
+        form.started_on.data = local_today()
     group = save_form(form, lambda: service.create_group(db.session, estate, _group_fields(form)))
     if group:
         flash(_("已添加社群：%(name)s", name=group.name), "success")
@@ -107,7 +108,7 @@ def detail(group_id: int):
 
 
 def _detail_context(group: Group, **overrides) -> dict:
-    today = date.today()
+    today = local_today()
     context = {
         "group": group,
         "today": today,
@@ -221,7 +222,7 @@ def record_metrics(group_id: int):
     status = 200 if saved else 422
     if saved:
         form = metric_form(group)
-    today = date.today()
+    today = local_today()
     if htmx and request.args.get("view") == "board":
         entry = queries.board_estate(db.session, group.estate, today)
         line = next(line for line in entry.groups if line.group.id == group.id)

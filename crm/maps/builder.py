@@ -7,6 +7,7 @@ Every script and stylesheet comes from our own static files (folium's defaults a
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -112,7 +113,7 @@ def _add_stores(fmap: folium.Map, stores, tiles: TileLayer, ring_m: int | None =
             fill=True,
             fill_color="#b4462b",
             fill_opacity=1,
-            tooltip=store.name,
+            tooltip=_tooltip_text(store.name),
         ).add_to(fmap)
 
 
@@ -137,6 +138,11 @@ _STANDALONE_BITS = re.compile(
 
 def _page_safe_header(header: str) -> str:
     return _STANDALONE_BITS.sub("", header)
+
+
+def _tooltip_text(text: str) -> str:
+    """folium writes tooltips unescaped into a JavaScript template literal: escape for HTML and for it."""
+    return html.escape(text).replace("\\", "\\\\").replace("`", "\\`").replace("$", "\\$")
 
 
 def _to_tiles(lng: float, lat: float, tiles: TileLayer) -> tuple[float, float]:

@@ -76,7 +76,7 @@ class MoveForm(FlaskForm):
 
 class InteractionForm(FlaskForm):
     kind = SelectField(_l("方式"), choices=[], default=InteractionKind.WECHAT.value)
-    note = TextAreaField(_l("内容"), validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("内容"), validators=[required(_l("请写下这次跟进的内容")), Length(max=2000)])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

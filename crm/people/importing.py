@@ -305,6 +305,7 @@ def preview_people(session: Session, dealer_id: int, table: Table, mapping: dict
             first_row_by_identity[identity] = row.row_number
         _match(row, known, viewer)
     _resolve_referrers(preview.rows, known)
+    _break_referral_loops(preview.rows)
     return preview
 
 
@@ -428,6 +429,36 @@ def _resolve_floor_plan(row: PreviewRow, estate: Estate | None, known: _DealerPe
         row.warnings.append(_("户型「%(name)s」不在该楼盘的户型中，已忽略", name=plan_name[:30]))
     else:
         row.values["floor_plan"] = plan
+
+
+def _break_referral_loops(rows: list[PreviewRow]) -> None:
+    """Drop a row's referrer when following referrers (through the file and the database) comes back to it."""
+    row_of_person = {row.person.id: row for row in rows if row.person is not None}
+
+    def next_of(node):
+        row = node if isinstance(node, PreviewRow) else row_of_person.get(node.id)
+        if row is not None:
+            if "referred_by_row" in row.values or "referred_by" in row.values:
+                return row.values.get("referred_by_row") or row.values.get("referred_by")
+            node = row.person
+        return node.referred_by if isinstance(node, Person) else None
+
+    def same(a, b) -> bool:
+        a_row = a if isinstance(a, PreviewRow) else row_of_person.get(a.id, a)
+        b_row = b if isinstance(b, PreviewRow) else row_of_person.get(b.id, b)
+        return a_row is b_row
+
+    for row in rows:
+        start = row.values.get("referred_by_row") or row.values.get("referred_by")
+        node, seen = start, 0
+        while node is not None and seen <= len(rows) + 1000:
+            if same(node, row):
+                row.values.pop("referred_by_row", None)
+                row.values.pop("referred_by", None)
+                row.changes = [c for c in row.changes if c.field != "referred_by"]
+                row.warnings.append(_("推荐人「%(name)s」会形成推荐循环，已忽略", name=start.name))
+                break
+            node, seen = next_of(node), seen + 1
 
 
 def _resolve_referrers(rows: list[PreviewRow], known: _DealerPeople) -> None:
@@ -589,7 +620,7 @@ class PeopleFilters:
             stage=LadderStage(stage) if stage in LadderStage._value2member_map_ else None,
             tag=args.get("tag", "") if args.get("tag", "") in PERSON_TAGS else "",
             operator_id=args.get("operator_id", type=int),
-            is_key_person=args.get("key", "") in ("1", "true", "on", "yes"),
+            is_key_person=(args.get("key") or args.get("key_only") or "") in ("1", "true", "on", "yes", "y"),
             q=" ".join(args.get("q", "").split())[:64],
         )
 

@@ -5,7 +5,6 @@ the file waits under UPLOAD_FOLDER/people-imports/<dealer_id>/ and its token (th
 random name) travels in the URL, the mapping in form fields.
 """
 
-from datetime import date
 from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
@@ -17,6 +16,7 @@ from flask_wtf.file import FileField, FileRequired
 
 from crm.core.forms import form_status
 from crm.core.htmx import render_page_or_partial
+from crm.core.models import local_today
 from crm.core.roles import Permission, permission_required, require
 from crm.extensions import db
 from crm.imports.parsing import MAX_FILE_BYTES, ImportFileError
@@ -120,7 +120,7 @@ def export():
     filters = importing.PeopleFilters.from_args(request.args)
     people = importing.people_for_export(db.session, current_user.dealer_id, filters)
     data = importing.export_workbook(people, current_user)
-    day = date.today().isoformat()
+    day = local_today().isoformat()
     response = make_response(data)
     response.mimetype = XLSX_MIMETYPE
     # An ASCII name for old clients, the Chinese one (RFC 5987) for everyone else.

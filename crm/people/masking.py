@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from crm.core.roles import Permission, has_permission
+from crm.core.roles import Permission, Role, has_permission
+
+ASSIGNABLE_ROLES = frozenset({Role.OPERATOR, Role.DEALER_LEAD})
 
 CHINESE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -35,7 +37,9 @@ def can_see_phone(user, person) -> bool:
     """The dealer lead sees every number; an operator sees the numbers of the people assigned to them."""
     if has_permission(user, Permission.SEE_ALL_PHONES):
         return True
-    return getattr(user, "is_authenticated", False) and person.operator_id is not None and person.operator_id == user.id
+    if not getattr(user, "is_authenticated", False) or user.role not in ASSIGNABLE_ROLES:
+        return False  # e.g. an operator since moved to installer keeps no access to "their" people
+    return person.operator_id is not None and person.operator_id == user.id
 
 
 def shown_phone(user, person) -> str:

@@ -118,6 +118,8 @@ def edit(person_id: int):
         fields = service.PersonFields.from_form_data(form.data)
         if hides_phone and not fields.phone:
             fields.phone = person.phone  # left blank by someone who cannot see it: keep the number
+        if not has_permission(current_user, Permission.SEE_ALL_PHONES):
+            fields.operator_id = person.operator_id  # assigning someone to yourself would unmask their phone
         return service.update_person(db.session, person, fields)
 
     if save_form(form, update):

@@ -1,11 +1,10 @@
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.core.forms import form_status, save_form
 from crm.core.htmx import render_page_or_partial
+from crm.core.models import local_today
 from crm.core.roles import Permission, permission_required
 from crm.extensions import db, htmx
 from crm.maps.models import TileProvider
@@ -22,7 +21,7 @@ RANKING_LIMIT = 200  # the long tail is not where a year's targets come from
 def _ranking_context():
     settings = settings_for(db.session, current_user.dealer_id)
     city_id = request.args.get("city_id", type=int)
-    scores = queries.ranked_estates(db.session, current_user.dealer_id, settings, date.today(), city_id)
+    scores = queries.ranked_estates(db.session, current_user.dealer_id, settings, local_today(), city_id)
     return {
         "settings": settings,
         "scores": scores[:RANKING_LIMIT],

@@ -70,7 +70,9 @@
             className: "estate-marker estate-" + feature.id,
           });
           marker.feature = feature;
-          marker.bindTooltip(p.n);
+          var label = document.createElement("span");
+          label.textContent = p.n;  // a name is text, never HTML
+          marker.bindTooltip(label);
           marker.on("click", function () { openCard(feature.id); });
           return marker;
         });

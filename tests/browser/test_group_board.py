@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from crm.core.models import local_today
 from crm.extensions import db
 from crm.groups.models import GroupMetric
 from tests.conftest import TEST_PASSWORD
@@ -37,7 +36,7 @@ def test_lead_enters_todays_metrics_on_the_board(app, world, live_server, page):
     page.evaluate("window.__samePage = true")
     row.get_by_text("录入数据").click()
     form = row.get_by_role("form")
-    expect(form.get_by_label("日期")).to_have_value(date.today().isoformat())
+    expect(form.get_by_label("日期")).to_have_value(local_today().isoformat())
     form.get_by_label("群成员", exact=True).fill("260")
     form.get_by_label("业主", exact=True).fill("240")
     form.get_by_label("活跃人数").fill("80")
@@ -67,7 +66,7 @@ def test_lead_enters_todays_metrics_on_the_board(app, world, live_server, page):
     expect(row.locator("[data-col=members]")).to_have_text("260")
     with app.app_context():
         today = db.session.scalars(
-            sa.select(GroupMetric).where(GroupMetric.group_id == gid, GroupMetric.day == date.today())
+            sa.select(GroupMetric).where(GroupMetric.group_id == gid, GroupMetric.day == local_today())
         ).all()
         assert [(m.members, m.owners, m.active_members, m.deposits) for m in today] == [(260, 240, 80, 3)]
         db.session.remove()

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from crm.core.models import local_today
 from crm.core.roles import DEALER_ROLES, Role
 from crm.estates.models import Estate, EstateStage
 from crm.extensions import db
@@ -17,7 +18,7 @@ from tests.conftest import TEST_PASSWORD
 from tests.factories import make_plan
 from tests.groups.helpers import HX, add_estate, add_group, add_metric, metric_post, metric_rows
 
-TODAY = date.today()
+TODAY = local_today()
 
 
 def _text(response) -> str:

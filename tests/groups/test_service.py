@@ -3,10 +3,11 @@ accounts, and the target score's groups factor."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
+from crm.core.models import local_today
 from crm.core.roles import Role
 from crm.core.validation import FieldError
 from crm.estates.models import Estate
@@ -19,7 +20,7 @@ from crm.people.models import KeyMove, KeyPersonMove, Person
 from crm.targets import queries as target_queries
 from tests.groups.helpers import add_estate, add_group, add_metric, metric_rows
 
-TODAY = date.today()
+TODAY = local_today()
 
 
 @pytest.mark.parametrize(

@@ -209,3 +209,16 @@ def test_manual_placement_refuses_points_outside_china(app, world, login):
     assert login(world.a.usernames[Role.INSTALLER]).get(f"/map/estates/{estate_id}/place").status_code == 403
     with app.app_context():
         assert db.session.get(Estate, estate_id).lat is None
+
+
+def test_a_store_name_cannot_break_out_of_the_map_script(app, world, login):
+    from crm.org.models import Store
+
+    with app.app_context():
+        db.session.get(Store, world.a.store_id).name = "X`);alert(document.domain);(`${1}</script>"
+        db.session.commit()
+    page = (
+        login(world.hq_admin).get("/map/", query_string={"city_id": world.city_ids["齐齐哈尔"]}).get_data(as_text=True)
+    )
+    assert re.search(r"(?<!\\)`\);alert", page) is None  # every backtick of the name is escaped
+    assert "X\\`);alert(document.domain);(\\`\\${1}&lt;/script&gt;" in page

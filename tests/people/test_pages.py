@@ -183,7 +183,8 @@ def test_create_validates_phone_in_chinese_and_refuses_duplicates(app, world, lo
     assert "手机号格式不正确" in response.get_data(as_text=True)
     response = client.post("/people/new", data={"name": "新业主", "phone": world.a.person_phone})
     assert response.status_code == 422
-    assert f"该手机号已登记：{world.a.person_name}" in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert "该手机号已登记，请在列表中搜索该号码" in body  # the holder stays unnamed
     response = client.post(
         "/people/new",
         data={
@@ -361,3 +362,26 @@ def test_list_query_count_stays_flat(app, world, login, count_queries):
 def test_nav_link_for_people(world, login):
     body = login(world.a.usernames[Role.INSTALLER]).get("/").get_data(as_text=True)
     assert 'href="/people/"' in body
+
+
+def test_an_operator_cannot_assign_a_person_to_themselves_to_unmask_the_phone(app, world, login):
+    operator = login(world.a.usernames[Role.OPERATOR])
+    page = operator.get(f"/people/{world.a.person_id}/edit").get_data(as_text=True)
+    assert world.a.person_phone not in page
+    operator.post(
+        f"/people/{world.a.person_id}/edit",
+        data={"name": world.a.person_name, "operator_id": world.a.user_ids[Role.OPERATOR]},
+    )
+    with app.app_context():
+        assert db.session.get(Person, world.a.person_id).operator_id is None
+    assert world.a.person_phone not in operator.get(f"/people/{world.a.person_id}").get_data(as_text=True)
+
+
+def test_a_blank_follow_up_is_refused(app, world, login):
+    client = login(world.a.lead)
+    response = client.post(
+        f"/people/{world.a.person_id}/interactions", data={"kind": "call", "note": " "}, headers={"HX-Request": "true"}
+    )
+    assert "请写下这次跟进的内容" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Interaction.id))) == 2  # the two from the test world

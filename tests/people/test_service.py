@@ -52,7 +52,7 @@ def test_duplicate_phone_or_wechat_id_within_the_dealer_is_refused(app, world):
     with app.app_context():
         with pytest.raises(FieldError) as refused:
             _person(db.session, world.a, "重复", phone="138 0013 8" + world.a.person_phone[-3:])
-        assert (refused.value.field, refused.value.message) == ("phone", f"该手机号已登记：{world.a.person_name}")
+        assert (refused.value.field, refused.value.message) == ("phone", "该手机号已登记，请在列表中搜索该号码")
         _person(db.session, world.a, "李四", wechat_id="lisi_wx")
         with pytest.raises(FieldError) as refused:
             _person(db.session, world.a, "李四二号", wechat_id="lisi_wx")

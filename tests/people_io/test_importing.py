@@ -282,3 +282,19 @@ def test_referrer_by_name_and_floor_plan_warnings(app, world):
         assert first.values["referred_by"].id == world.a.person_id
         assert first.warnings == ["户型「不存在的户型」不在该楼盘的户型中，已忽略"]
         assert second.warnings == ["推荐人「查无此人」未找到，已忽略"]
+
+
+def test_referrals_that_loop_within_the_file_are_dropped_not_crashed(app, world):
+    """甲 names 乙 and 乙 names 甲 (new rows, and a new row naming an existing person who names it back)."""
+    with app.app_context():
+        rows = [
+            ["姓名", "手机号", "楼盘", "推荐人"],
+            ["循环甲", "13900004040", world.a.estate_name, "13900005050"],
+            ["循环乙", "13900005050", world.a.estate_name, "13900004040"],
+        ]
+        preview = _preview(world, _table(rows))
+        assert any("会形成推荐循环" in w for r in preview.rows for w in r.warnings)
+        _apply(world, _table(rows))
+        people = {p.name: p for p in _people(world.a.dealer_id)}
+        first, second = people["循环甲"], people["循环乙"]
+        assert not (first.referred_by_id == second.id and second.referred_by_id == first.id)

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from crm.core.models import local_today
 from crm.core.roles import Role
 from crm.estates.models import Estate, EstateFinish, EstateStage
 from crm.estates.service import EstateFields, create_estate
@@ -71,7 +72,7 @@ def _estates(app, world):
                 lng=123.9190,
                 lat=47.3550,
                 households=2400,
-                delivery_date=date.today().replace(day=1),
+                delivery_date=local_today().replace(day=1),
                 finish=EstateFinish.ROUGH,
                 avg_price=9000,
             ),
