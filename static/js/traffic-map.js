@@ -29,7 +29,11 @@
 
     function openCard(id) {
       var url = options.cardUrl.replace("/0/", "/" + id + "/");
-      htmx.ajax("GET", url, { target: "#estate-card", swap: "innerHTML" });
+      htmx.ajax("GET", url, { target: "#estate-card", swap: "innerHTML" }).then(function () {
+        // In portrait the card sits below the map and the filters: bring it into view.
+        var card = document.getElementById("estate-card");
+        if (card && card.getBoundingClientRect().top > window.innerHeight) card.scrollIntoView({ block: "nearest" });
+      });
     }
 
     function applyToggles() {
