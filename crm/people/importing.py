@@ -16,7 +16,6 @@ import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,6 +36,7 @@ from crm.imports.parsing import (
     parse_delivery,
     read_table,
 )
+from crm.imports.service import FieldChange, ImportPreview, PreviewColumn, RowStatus
 from crm.people.masking import can_see_phone, is_valid_mobile, mask_phone, normalize_phone, shown_phone
 from crm.people.models import PERSON_TAGS, LadderStage, Person, group_member
 
@@ -183,23 +183,8 @@ def _prune(folder: Path) -> None:
 # ---- preview -----------------------------------------------------------------------------------
 
 
-class RowStatus(StrEnum):
-    ADD = "add"
-    UPDATE = "update"
-    UNCHANGED = "unchanged"
-    REJECTED = "rejected"
-
-
 class PeopleImportError(Exception):
     """Applying stopped; nothing may be committed. The message says why."""
-
-
-@dataclass
-class FieldChange:
-    field: str
-    label: str
-    old: str
-    new: str
 
 
 @dataclass
@@ -217,38 +202,12 @@ class PreviewRow:
     person: Person | None = None
 
 
-@dataclass
-class PreviewColumn:
-    index: int
-    header: str
-    field: str
-    samples: list[str]
-
-
-@dataclass
-class PeoplePreview:
-    columns: list[PreviewColumn] = field(default_factory=list)
-    rows: list[PreviewRow] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)  # why nothing can be applied
-
-    def rows_with(self, status: RowStatus) -> list[PreviewRow]:
-        return [row for row in self.rows if row.status is status]
-
-    @property
-    def counts(self) -> dict[str, int]:
-        counts = {"added": 0, "updated": 0, "unchanged": 0, "rejected": 0}
-        keys = {
-            RowStatus.ADD: "added",
-            RowStatus.UPDATE: "updated",
-            RowStatus.UNCHANGED: "unchanged",
-            RowStatus.REJECTED: "rejected",
-        }
-        for row in self.rows:
-            counts[keys[row.status]] += 1
-        return counts
+class PeoplePreview(ImportPreview):
+    """The estate import's preview (columns, rows, problems, counts), with people's rows."""
 
     @property
     def can_apply(self) -> bool:
+        """Something to write and nothing blocking (re-importing an unchanged file offers no apply)."""
         return not self.problems and any(row.status in (RowStatus.ADD, RowStatus.UPDATE) for row in self.rows)
 
 
