@@ -9,6 +9,15 @@ from crm.maps.models import TrafficMapSettings
 from crm.org.models import Brand, Dealer, Store, User
 from crm.people.models import Interaction, KeyPersonMove, Person, PersonStageChange
 from crm.plans.models import BattlePlan, PhaseTemplate, PlanEstate, PlanPhase
+from crm.scripts.models import (
+    Playbook,
+    PlaybookVersion,
+    ScriptRun,
+    ScriptRunDay,
+    ScriptRunEvent,
+    ScriptRunRole,
+    ScriptTask,
+)
 
 __all__ = [
     "BattlePlan",
@@ -31,6 +40,13 @@ __all__ = [
     "PhaseTemplate",
     "PlanEstate",
     "PlanPhase",
+    "Playbook",
+    "PlaybookVersion",
+    "ScriptRun",
+    "ScriptRunDay",
+    "ScriptRunEvent",
+    "ScriptRunRole",
+    "ScriptTask",
     "Store",
     "TrafficMapSettings",
     "User",

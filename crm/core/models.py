@@ -43,6 +43,11 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value
 
 
+def enum_type(enum_cls, length: int) -> sa.Enum:
+    """A string column holding a StrEnum's values (not names), without a native DB enum type."""
+    return sa.Enum(enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -54,3 +59,18 @@ class DealerOwned:
     @declared_attr
     def dealer_id(cls) -> Mapped[int]:
         return mapped_column(sa.ForeignKey("dealer.id", ondelete="CASCADE"), index=True)
+
+
+class SharedByHQ:
+    """A row that is either one dealer's or, with no dealer, published by HQ for every dealer to read.
+
+    Dealer scoping shows a dealer its own rows and HQ's; only HQ sees every dealer's.
+    """
+
+    @declared_attr
+    def dealer_id(cls) -> Mapped[int | None]:
+        return mapped_column(sa.ForeignKey("dealer.id", ondelete="CASCADE"), index=True)
+
+    @property
+    def is_hq_template(self) -> bool:
+        return self.dealer_id is None

@@ -64,6 +64,10 @@ class Permission(StrEnum):
     EDIT_PEOPLE = "edit_people"
     IMPORT_PEOPLE = "import_people"
     SEE_ALL_PHONES = "see_all_phones"  # full numbers of every person (else masked unless the person is yours)
+    VIEW_PLAYBOOKS = "view_playbooks"  # the script library: the dealer's playbooks and HQ's templates
+    EDIT_PLAYBOOKS = "edit_playbooks"  # write playbooks (HQ writes the templates, a dealer its own)
+    RUN_SCRIPTS = "run_scripts"  # apply a playbook to a group, pause, shift, stop
+    DO_SCRIPT_TASKS = "do_script_tasks"  # the 今天 list: post the scripts one plays
 
 
 _DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
@@ -90,6 +94,11 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # An import preview matches on phone numbers: only roles that may see every number may run one.
     Permission.IMPORT_PEOPLE: frozenset({Role.DEALER_LEAD}),
     Permission.SEE_ALL_PHONES: frozenset({Role.DEALER_LEAD}),
+    Permission.VIEW_PLAYBOOKS: frozenset(_DEALER_STAFF | HQ_ROLES),
+    # The 主IP writes the scripts in the seed; HQ admins write the templates every dealer copies.
+    Permission.EDIT_PLAYBOOKS: frozenset({Role.HQ_ADMIN, Role.DEALER_LEAD, Role.OPERATOR}),
+    Permission.RUN_SCRIPTS: frozenset({Role.DEALER_LEAD, Role.OPERATOR}),
+    Permission.DO_SCRIPT_TASKS: frozenset(_DEALER_STAFF),
 }
 
 

@@ -3,6 +3,7 @@
 Every ORM SELECT, UPDATE and DELETE passes through `_limit_to_scope`, which adds
 `dealer_id = <the user's dealer>` to each `DealerOwned` table (and `id = …` to `Dealer` itself)
 however the query was written: lists, searches, joins, relationship loads, pagination.
+`SharedByHQ` tables (HQ's published templates) show a dealer its own rows and HQ's.
 Nobody filters by dealer by hand; code that must see across dealers says so with
 `unscoped()`.
 
@@ -24,7 +25,7 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 
-from crm.core.models import DealerOwned
+from crm.core.models import DealerOwned, SharedByHQ
 from crm.extensions import db
 
 
@@ -100,12 +101,16 @@ def _limit_to_scope(state: ORMExecuteState) -> None:
         state.statement = state.statement.options(
             with_loader_criteria(DealerOwned, lambda cls: sa.false(), include_aliases=True),
             with_loader_criteria(Dealer, lambda cls: sa.false(), include_aliases=True),
+            with_loader_criteria(SharedByHQ, lambda cls: sa.false(), include_aliases=True),
         )
         return
     dealer_id = scope.dealer_id
     state.statement = state.statement.options(
         with_loader_criteria(DealerOwned, lambda cls: cls.dealer_id == dealer_id, include_aliases=True),
         with_loader_criteria(Dealer, lambda cls: cls.id == dealer_id, include_aliases=True),
+        with_loader_criteria(
+            SharedByHQ, lambda cls: sa.or_(cls.dealer_id == dealer_id, cls.dealer_id.is_(None)), include_aliases=True
+        ),
     )
 
 

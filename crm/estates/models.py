@@ -12,13 +12,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import DealerOwned, TimestampMixin
+from crm.core.models import DealerOwned, TimestampMixin, enum_type
 from crm.extensions import db
 from crm.maps.models import HasPosition
-
-
-def _enum_type(enum_cls, length: int) -> sa.Enum:
-    return sa.Enum(enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class EstateStage(StrEnum):
@@ -110,8 +106,8 @@ class Estate(DealerOwned, HasPosition, TimestampMixin, db.Model):
     address: Mapped[str] = mapped_column(sa.String(255), default="")
     households: Mapped[int | None]
     delivery_date: Mapped[date | None]
-    age: Mapped[EstateAge | None] = mapped_column(_enum_type(EstateAge, 8))
-    finish: Mapped[EstateFinish | None] = mapped_column(_enum_type(EstateFinish, 10))
+    age: Mapped[EstateAge | None] = mapped_column(enum_type(EstateAge, 8))
+    finish: Mapped[EstateFinish | None] = mapped_column(enum_type(EstateFinish, 10))
     avg_price: Mapped[int | None]  # 均价, yuan per m²
     developer: Mapped[str] = mapped_column(sa.String(100), default="")
     source: Mapped[str] = mapped_column(sa.String(100), default="")
@@ -119,7 +115,7 @@ class Estate(DealerOwned, HasPosition, TimestampMixin, db.Model):
         sa.String(255), default="", server_default=""
     )  # 竞品, names separated by 、or ,
     notes: Mapped[str] = mapped_column(sa.Text, default="")
-    stage: Mapped[EstateStage] = mapped_column(_enum_type(EstateStage, 20), default=EstateStage.UNPLANNED)
+    stage: Mapped[EstateStage] = mapped_column(enum_type(EstateStage, 20), default=EstateStage.UNPLANNED)
 
     city: Mapped[City] = relationship()
     dealer: Mapped[Dealer] = relationship()  # noqa: F821

@@ -9,16 +9,12 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, utcnow
+from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, enum_type, utcnow
 from crm.extensions import db
 from crm.people.models import group_member
 
 QR_JOIN_LIMIT = 200  # WeChat stops QR-code joining at 200 members
 HARD_LIMIT = 500  # and no group holds more than 500
-
-
-def _enum(enum_cls, length: int) -> sa.Enum:
-    return sa.Enum(enum_cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class _Labelled(StrEnum):
@@ -147,12 +143,12 @@ class Group(DealerOwned, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     estate_id: Mapped[int] = mapped_column(sa.ForeignKey("estate.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(sa.String(100))
-    kind: Mapped[GroupKind] = mapped_column(_enum(GroupKind, 20), default=GroupKind.SELF_BUILT)
-    origin: Mapped[GroupOrigin | None] = mapped_column(_enum(GroupOrigin, 20))
-    platform: Mapped[Platform] = mapped_column(_enum(Platform, 10), default=Platform.WECHAT)
+    kind: Mapped[GroupKind] = mapped_column(enum_type(GroupKind, 20), default=GroupKind.SELF_BUILT)
+    origin: Mapped[GroupOrigin | None] = mapped_column(enum_type(GroupOrigin, 20))
+    platform: Mapped[Platform] = mapped_column(enum_type(Platform, 10), default=Platform.WECHAT)
     owner_person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("person.id", ondelete="SET NULL"))
     started_on: Mapped[date | None]
-    status: Mapped[GroupStatus] = mapped_column(_enum(GroupStatus, 12), default=GroupStatus.PREPARING)
+    status: Mapped[GroupStatus] = mapped_column(enum_type(GroupStatus, 12), default=GroupStatus.PREPARING)
 
     estate: Mapped[Estate] = relationship()  # noqa: F821
     owner: Mapped[Person | None] = relationship(foreign_keys=[owner_person_id])  # noqa: F821
@@ -172,7 +168,7 @@ class GroupAccount(DealerOwned, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(sa.ForeignKey("group.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
-    role: Mapped[AccountRole] = mapped_column(_enum(AccountRole, 12))
+    role: Mapped[AccountRole] = mapped_column(enum_type(AccountRole, 12))
 
     group: Mapped[Group] = relationship(back_populates="accounts")
     user: Mapped[User] = relationship()  # noqa: F821
@@ -228,7 +224,7 @@ class GroupFormulaCheck(DealerOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(sa.ForeignKey("group.id", ondelete="CASCADE"), index=True)
-    part: Mapped[FormulaPart] = mapped_column(_enum(FormulaPart, 12))
+    part: Mapped[FormulaPart] = mapped_column(enum_type(FormulaPart, 12))
     is_done: Mapped[bool] = mapped_column(default=False)
     note: Mapped[str] = mapped_column(sa.String(255), default="")
     checked_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
