@@ -107,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.people.io import bp as people_io_bp
     from crm.people.views import bp as people_bp
     from crm.plans.views import bp as plans_bp
+    from crm.scripts.views import bp as scripts_bp
     from crm.targets.views import bp as targets_bp
 
     for blueprint in (
@@ -122,6 +123,7 @@ def _register_blueprints(app: Flask) -> None:
         groups_bp,
         people_bp,
         people_io_bp,
+        scripts_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -163,11 +165,17 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from crm.core.models import BUSINESS_TIMEZONE, local_today
     from crm.core.roles import Permission, Role, has_permission
 
     @app.template_filter("thousands")
     def _thousands(value) -> str:
         return "—" if value is None else f"{value:,}"
+
+    @app.template_filter("localtime")
+    def _localtime(value, pattern: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored UTC timestamp as the dealers read it (Beijing time)."""
+        return value.astimezone(BUSINESS_TIMEZONE).strftime(pattern) if value else ""
 
     @app.context_processor
     def _helpers():
@@ -176,4 +184,5 @@ def _register_template_helpers(app: Flask) -> None:
             "Role": Role,
             "can": lambda permission: has_permission(current_user, permission),
             "current_language": _select_locale(),
+            "local_today": local_today,
         }

@@ -11,6 +11,7 @@ from werkzeug.datastructures import FileStorage
 
 from crm.core.roles import DEALER_ROLES, Role
 from crm.core.scoping import unscoped
+from crm.core.uploads import save_image
 from crm.estates.models import EstateStage
 from crm.estates.service import EstateFields, FloorPlanFields, add_floor_plan, create_estate
 from crm.org.service import (
@@ -68,6 +69,11 @@ class DealerWorld:
     person_id: int = 0
     account_id: int = 0
     interaction_id: int = 0
+    playbook_id: int = 0
+    playbook_name: str = ""
+    playbook_image_name: str = ""
+    run_id: int = 0
+    task_id: int = 0
     group_name: str = ""
     person_name: str = ""
     person_phone: str = ""
@@ -88,6 +94,7 @@ class DealerWorld:
             self.floor_plan_name,
             self.plan_title,
             self.group_name,
+            self.playbook_name,
             self.person_name,
             self.person_phone,
             f"{self.person_phone[:3]}****{self.person_phone[-4:]}",
@@ -212,7 +219,42 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
         world.user_ids[role] = user.id
         world.user_display_names[role] = user.display_name
     _add_group_and_person(session, world, dealer.id, estate.id, marker)
+    _add_playbook_run(session, world, marker)
     return world
+
+
+def _add_playbook_run(session, world, marker: str) -> None:
+    """A published playbook (with a script image) the dealer's group runs on since 2026-11-20."""
+    from crm.groups.models import AccountRole, Group
+    from crm.org.models import User
+    from crm.scripts import service
+    from crm.scripts.content import new_key
+
+    lead = session.get(User, world.user_ids[Role.DEALER_LEAD])
+    item = {
+        "key": new_key(),
+        "time": "09:00",
+        "slot": "早间巡查",
+        "role": "main_ip",
+        "kind": "topic",
+        "text": f"{marker}剧本话术：欢迎来到{{群名}}",
+        "intent": "",
+        "images": [],
+    }
+    content = {
+        "phases": [{"key": new_key(), "name": "铺垫期", "goal": "", "days": [{"items": [item]}, {"items": []}]}],
+        "templates": [{"key": "welcome", "name": "入群欢迎语", "text": f"{marker}欢迎语"}],
+    }
+    playbook = service.create_playbook(session, lead, f"{marker}剧本", "", content)
+    image = save_image(file_storage(png_bytes(), "script.png"), f"playbooks/{playbook.id}")
+    service.add_item_image(session, playbook, item["key"], image)
+    version = service.publish(session, lead, playbook)
+    group = session.get(Group, world.group_id)
+    roles = {AccountRole.MAIN_IP: world.user_ids[Role.OPERATOR]}
+    run = service.apply_playbook(session, lead, group, version, date(2026, 11, 20), roles, {}, today=date(2026, 11, 20))
+    world.playbook_id, world.playbook_name, world.run_id = playbook.id, playbook.name, run.id
+    world.task_id = run.days[0].tasks[0].id
+    world.playbook_image_name = image.rsplit("/", 1)[1]
 
 
 def build_world(session, password: str) -> World:

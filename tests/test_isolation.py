@@ -31,10 +31,30 @@ OBJECT_ARGUMENTS = {
     "person_id": "person_id",
     "account_id": "account_id",
     "interaction_id": "interaction_id",
+    "playbook_id": "playbook_id",
+    "run_id": "run_id",
+    "task_id": "task_id",
 }
 # URL arguments that name no dealer object, and a value to put in the URL for each.
-NON_OBJECT_ARGUMENTS = {"filename", "code", "move", "part", "kind", "stage", "token"}
-NON_OBJECT_SAMPLES = {"token": "0123456789abcdef0123456789abcdef.csv"}  # a well-formed people-import token
+NON_OBJECT_ARGUMENTS = {
+    "filename",
+    "code",
+    "move",
+    "part",
+    "kind",
+    "stage",
+    "token",
+    "phase_key",
+    "item_key",
+    "key",
+    "day",
+    "name",
+}
+NON_OBJECT_SAMPLES = {
+    "token": "0123456789abcdef0123456789abcdef.csv",  # a well-formed people-import token
+    "day": "1",
+    "name": lambda dealer_world: dealer_world.playbook_image_name,  # a script image the dealer uploaded
+}
 
 
 def _object_id(dealer_world, argument: str) -> int:
@@ -58,7 +78,8 @@ def _url(rule, dealer_world) -> str:
     path = rule.rule
     for argument in rule.arguments:
         if argument in NON_OBJECT_ARGUMENTS:
-            value = NON_OBJECT_SAMPLES.get(argument, "x")
+            sample = NON_OBJECT_SAMPLES.get(argument, "x")
+            value = sample(dealer_world) if callable(sample) else sample
             path = re.sub(rf"<(?:[^:<>]+:)?{argument}>", value, path)
         else:
             path = path.replace(f"<int:{argument}>", str(_object_id(dealer_world, argument)))

@@ -75,6 +75,16 @@ class LocalizedDateField(DateField):
                 raise ValueError(str(_l("日期格式不正确，请按 年-月-日 填写，例如 2026-05-01"))) from None
 
 
+def int_or_none(value):
+    """A select's value as an id; '' (nobody picked) becomes None."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def choices(pairs) -> list[SelectChoice]:
     """Select options from (value, label) pairs."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -116,6 +126,7 @@ __all__ = [
     "LocalizedDateField",
     "MonthField",
     "choices",
+    "int_or_none",
     "required",
     "save_form",
     "form_status",

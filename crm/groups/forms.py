@@ -3,18 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from crm.core.forms import LocalizedDateField, LocalizedIntegerField, choices, input_required, required
+from crm.core.forms import LocalizedDateField, LocalizedIntegerField, choices, input_required, int_or_none, required
 from crm.groups.models import AccountRole, FormulaPart, GroupKind, GroupOrigin, GroupStatus, Platform
-
-
-def _int_or_none(value):
-    """A select's value as an id; '' (nobody picked) becomes None."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class GroupForm(FlaskForm):
@@ -23,7 +13,7 @@ class GroupForm(FlaskForm):
     origin = SelectField(_l("建群/进群方式"), choices=[], default="")
     platform = SelectField(_l("平台"), choices=[], default=Platform.WECHAT.value)
     # The service checks the owner belongs to the dealer (and says so in Chinese).
-    owner_person_id = SelectField(_l("群主"), choices=[], coerce=_int_or_none, validate_choice=False)
+    owner_person_id = SelectField(_l("群主"), choices=[], coerce=int_or_none, validate_choice=False)
     started_on = LocalizedDateField(_l("建群/进群日期"), validators=[Optional()])
     status = SelectField(_l("状态"), choices=[], default=GroupStatus.PREPARING.value)
 
@@ -38,7 +28,7 @@ class GroupForm(FlaskForm):
 
 class AccountForm(FlaskForm):
     # Any id may come back; the service accepts only the dealer's own active users.
-    user_id = SelectField(_l("账号"), choices=[], coerce=_int_or_none, validate_choice=False)
+    user_id = SelectField(_l("账号"), choices=[], coerce=int_or_none, validate_choice=False)
     role = SelectField(_l("角色"), choices=[], default=AccountRole.MAIN_IP.value)
 
     def __init__(self, *args, users=(), **kwargs):

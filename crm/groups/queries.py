@@ -24,6 +24,7 @@ from crm.groups.models import (
 from crm.org.models import User
 from crm.people.models import Person, group_member
 from crm.plans.models import BattlePlan, PlanEstate, PlanPhase, PlanStatus
+from crm.scripts.queries import RunProgress, group_progress
 
 STAGE_ORDER = {stage: index for index, stage in enumerate(EstateStage)}
 # Stages the board shows unless a stage is picked: the ones where there is group work to follow.
@@ -357,6 +358,7 @@ class GroupLine:
     latest: GroupMetric | None = None
     households: int | None = None
     deposits: int = 0
+    script: RunProgress | None = None  # where the group stands on its playbook
 
     @property
     def members(self) -> int:
@@ -575,11 +577,13 @@ def board_estates(session: Session, estates: list[Estate], today: date) -> list[
     latest = latest_metrics(session, group_ids)
     totals = flow_totals(session, group_ids)
     phases = current_phases(session, estate_ids, today)
+    scripts = group_progress(session, group_ids, today)
     rows = {e.id: BoardEstate(e, phase=phases.get(e.id)) for e in estates}
     for group in groups:
         row = rows[group.estate_id]
         deposits = totals.get(group.id, {}).get("deposits", 0)
-        row.groups.append(GroupLine(group, latest.get(group.id), row.estate.households, deposits))
+        line = GroupLine(group, latest.get(group.id), row.estate.households, deposits, scripts.get(group.id))
+        row.groups.append(line)
     return list(rows.values())
 
 

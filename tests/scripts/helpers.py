@@ -60,6 +60,9 @@ def run_group(session, world_dealer, starts_on: date, content: dict | None = Non
     """world_dealer's group run on a fresh playbook from `starts_on` (主IP = operator, 马甲 = assistant)."""
     _, version = published_playbook(session, world_dealer.dealer_id, content)
     group = db.session.get(Group, world_dealer.group_id)
+    existing = service.live_run(session, group.id)  # the world's own run
+    if existing is not None:
+        service.stop(session, existing, None, today=starts_on)
     roles = {
         AccountRole.MAIN_IP: world_dealer.user_ids[Role.OPERATOR],
         AccountRole.HELPER: world_dealer.user_ids[Role.ASSISTANT],

@@ -32,7 +32,7 @@ def test_calendar_follows_phase_lengths_day_by_day(app, world):
             ("信任期", 2, 3, START + timedelta(days=3)),
             ("信任期", 3, 3, START + timedelta(days=4)),
         ]
-        tasks = db.session.query(ScriptTask).order_by(ScriptTask.id).all()
+        tasks = db.session.query(ScriptTask).filter_by(run_id=run.id).order_by(ScriptTask.id).all()
         assert [(t.day.number, t.due_time, t.role) for t in tasks] == [
             (1, time(9, 0), AccountRole.MAIN_IP),
             (1, time(19, 30), AccountRole.HELPER),
@@ -153,6 +153,7 @@ def test_done_task_keeps_the_text_sent_and_later_versions_change_nothing(app, wo
     with app.app_context():
         playbook, version = published_playbook(db.session, world.a.dealer_id, name="版本剧本")
         group = db.session.get(Group, world.a.group_id)
+        service.stop(db.session, service.live_run(db.session, group.id), None, today=START)
         roles = {
             AccountRole.MAIN_IP: world.a.user_ids[Role.OPERATOR],
             AccountRole.HELPER: world.a.user_ids[Role.ASSISTANT],
@@ -304,11 +305,11 @@ def test_scoping_hides_other_dealers_runs_and_shows_hq_templates(app, world):
         service.publish(db.session, hq, service.create_playbook(db.session, hq, "总部模板", "", small_content()))
         db.session.commit()
         with scoped_to(world.b.dealer_id):
-            assert db.session.query(ScriptRun).count() == 0
-            assert db.session.query(ScriptTask).count() == 0
-            assert [p.name for p in db.session.query(Playbook)] == ["总部模板"]
+            assert {run.group_id for run in db.session.query(ScriptRun)} == {world.b.group_id}
+            assert {task.run_id for task in db.session.query(ScriptTask)} == {world.b.run_id}
+            assert {p.name for p in db.session.query(Playbook)} == {"总部模板", world.b.playbook_name}
         with scoped_to(world.a.dealer_id):
-            assert sorted(p.name for p in db.session.query(Playbook)) == ["总部模板", "测试剧本"]
+            assert {p.name for p in db.session.query(Playbook)} == {"总部模板", "测试剧本", world.a.playbook_name}
 
 
 def test_small_content_is_valid(app):
