@@ -80,13 +80,16 @@ def create_playbook(
     return playbook
 
 
-def _unique_copy_name(session: Session, dealer_id: int | None, name: str) -> str:
-    base = name.replace("（总部标准版）", "").strip()[: c.MAX_NAME_CHARS - 6] or name
+def available_name(session: Session, dealer_id: int | None, name: str) -> str:
+    """`name`, or `name（2）`, `name（3）`… whichever the dealer has not used yet."""
+    base = (name or "").strip()[: c.MAX_NAME_CHARS - 4]
     candidate, number = base, 1
     while True:
         try:
             return _check_name(session, dealer_id, candidate)
         except FieldError:
+            if not base:
+                raise
             number += 1
             candidate = f"{base}（{number}）"
 
@@ -98,7 +101,7 @@ def copy_playbook(session: Session, user: User, source: Playbook) -> Playbook:
         raise FieldError("", _("该剧本还没有发布过版本，无法复制"))
     playbook = Playbook(
         dealer_id=user.dealer_id,
-        name=_unique_copy_name(session, user.dealer_id, source.name),
+        name=available_name(session, user.dealer_id, source.name.replace("（总部标准版）", "")),
         description=source.description,
         content=c.copy_content(version.content, new_keys=True),
         copied_from_id=source.id,

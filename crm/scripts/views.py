@@ -147,9 +147,8 @@ def import_playbook():
     if form.validate_on_submit():
         try:
             parsed = io.parse_xlsx(form.file.data.read())
-            playbook = service.create_playbook(
-                db.session, current_user, parsed.name, parsed.description, parsed.content
-            )
+            name = service.available_name(db.session, current_user.dealer_id, parsed.name)
+            playbook = service.create_playbook(db.session, current_user, name, parsed.description, parsed.content)
         except io.PlaybookFileError as error:
             form.file.errors = list(error.problems)
         except FieldError as error:
