@@ -29,6 +29,7 @@ from crm.org.service import (
     get_or_create_brand,
     get_or_create_city,
 )
+from crm.scripts.demo import seed_scripts
 
 DEMO_PASSWORD = "pantu2026"
 BRAND_NAME = "森居木门·全屋定制"
@@ -238,6 +239,7 @@ def seed_demo(session: Session) -> dict[str, int]:
             groups, people = _seed_groups(session, dealers[spec.code], spec)
             added["groups"] += groups
             added["people"] += people
+        added.update(seed_scripts(session, list(dealers.values())))
 
     return added
 

@@ -61,6 +61,7 @@ def test_seed_demo_is_realistic_and_idempotent(app):
         assert db.session.scalar(sa.select(sa.func.count(Group.id))) == 15
         assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 120
         assert db.session.scalar(sa.select(sa.func.count(GroupMetric.id))) == 12 * 30  # four operating groups a dealer
+        _check_demo_scripts()
         targets = db.session.scalars(sa.select(TrafficMapSettings.yearly_target_orders)).all()
         assert sorted(targets) == [600, 900, 1200]
         for estate in db.session.scalars(sa.select(Estate).where(Estate.lat.is_not(None))):
@@ -68,6 +69,38 @@ def test_seed_demo_is_realistic_and_idempotent(app):
             assert min(distance_m(estate.lng, estate.lat, s.lng, s.lat) for s in stores) < 15000, estate.name
     assert runner.invoke(args=["crm", "seed-demo"]).exit_code == 0
     assert _counts(app) == first
+
+
+def _check_demo_scripts():
+    """HQ's templates, each dealer's copy, and groups at different points of the playbook."""
+    from crm.core.models import local_today
+    from crm.scripts.models import Playbook, RunStatus, ScriptRun, TaskStatus
+    from crm.scripts.queries import group_progress, today_for
+
+    templates = db.session.scalars(sa.select(Playbook).where(Playbook.dealer_id.is_(None))).all()
+    assert {t.name for t in templates} == {"新盘自建群（总部标准版）", "老盘唤醒（总部标准版）"}
+    assert all(t.versions for t in templates)
+    qqhr = db.session.scalars(sa.select(Dealer).where(Dealer.code == "QQHR")).one()
+    own = db.session.scalars(sa.select(Playbook).where(Playbook.dealer_id == qqhr.id)).all()
+    assert sorted(p.name for p in own) == ["新盘自建群", "老盘唤醒"]
+    assert max(len(p.versions) for p in own) == 2  # adapted and published again
+    runs = db.session.scalars(sa.select(ScriptRun)).all()
+    assert len(runs) == 6 and {r.dealer_id for r in runs} == set(db.session.scalars(sa.select(Dealer.id)))
+    assert [r.status for r in runs].count(RunStatus.PAUSED) == 1
+    today = local_today()
+    labels = {
+        p.current_day.phase_label
+        for p in group_progress(db.session, [r.group_id for r in runs], today).values()
+        if p.current_day
+    }
+    assert {"铺垫期 第1天/共3天", "信任期 第2天/共3天", "报名期 第1天/共2天"} <= labels
+    operator = db.session.scalars(sa.select(User).where(User.username == "qqhr_operator")).one()
+    now = today_for(db.session, operator)
+    assert now.open_count >= 5
+    # one group has no event date yet: its sign-up scripts will show the gap until someone fills it in
+    assert [("活动日期" in r.values) for r in runs].count(False) == 1
+    done = [t for r in runs for d in r.days for t in d.tasks if t.status == TaskStatus.DONE]
+    assert done and all("【待补" not in t.sent_text and "{" not in t.sent_text for t in done)
 
 
 def test_demo_accounts_log_in(app, login):
