@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from crm.core.models import BUSINESS_TIMEZONE, local_today
 from crm.core.roles import Role
+from crm.estates.models import EstateAge
 from crm.groups.models import AccountRole, Group, GroupStatus
 from crm.org.models import Dealer, Store, User
 from crm.scripts import library, service
@@ -22,9 +23,14 @@ from crm.scripts.placeholders import fill, run_values
 NEW_ESTATE = "new_estate_self_built"
 OLD_ESTATE = "old_estate_wakeup"
 
-# (days since the run started, paused since how many days ago or None, whether {活动日期} is known yet)
-QQHR_RUNS = ((4, None, True), (0, None, False), (8, None, True), (6, 1, True))
-OTHER_RUNS = ((2, None, True),)
+# (playbook, days since the run started, paused since how many days ago or None, whether {活动日期} is known yet)
+QQHR_RUNS = (
+    (NEW_ESTATE, 4, None, True),
+    (NEW_ESTATE, 0, None, False),
+    (NEW_ESTATE, 8, None, True),
+    (OLD_ESTATE, 4, 1, True),
+)
+OTHER_RUNS = ((NEW_ESTATE, 2, None, True),)
 
 # Values only the store knows; the demo leaves {活动日期} open on one group to show the gap.
 RUN_VALUES = {"团购价": "木门 1680 元/樘起，衣柜 599 元/㎡起", "到店礼": "五金升级礼包", "报名截止": "本周日 20:00"}
@@ -65,7 +71,7 @@ def seed_scripts(session: Session, dealers: list[Dealer], today: date | None = N
                 if dealer.code == "QQHR" and slug == NEW_ESTATE:
                     _adapt(session, lead, copy)
             copies[slug] = copy
-        added["script_runs"] += _seed_runs(session, dealer, staff, copies[NEW_ESTATE], today)
+        added["script_runs"] += _seed_runs(session, dealer, staff, copies, today)
     return added
 
 
@@ -85,7 +91,7 @@ def _adapt(session: Session, lead: User, playbook: Playbook) -> None:
     service.publish(session, lead, playbook, "报名期最后一晚加接龙礼")
 
 
-def _seed_runs(session: Session, dealer: Dealer, staff: dict, playbook: Playbook, today: date) -> int:
+def _seed_runs(session: Session, dealer: Dealer, staff: dict, copies: dict[str, Playbook], today: date) -> int:
     groups = session.scalars(
         sa.select(Group).where(Group.dealer_id == dealer.id, Group.status == GroupStatus.OPERATING).order_by(Group.id)
     ).all()
@@ -99,9 +105,19 @@ def _seed_runs(session: Session, dealer: Dealer, staff: dict, playbook: Playbook
     stores = list(session.scalars(sa.select(Store).where(Store.dealer_id == dealer.id).order_by(Store.name)))
     runs = QQHR_RUNS if dealer.code == "QQHR" else OTHER_RUNS
     added = 0
-    for group, (days_in, paused_days_ago, event_known) in zip(groups, runs, strict=False):
-        if session.scalar(sa.select(ScriptRun.id).where(ScriptRun.group_id == group.id)):
+    waiting = [
+        group for group in groups if not session.scalar(sa.select(ScriptRun.id).where(ScriptRun.group_id == group.id))
+    ]
+    if len(waiting) < len(groups):
+        return 0  # seeded before
+    for slug, days_in, paused_days_ago, event_known in runs:
+        playbook = copies.get(slug)
+        if playbook is None or not waiting:
             continue
+        # a new estate's playbook goes to a new estate's group where there is one, and the other way round
+        wanted_age = EstateAge.OLD if slug == OLD_ESTATE else EstateAge.NEW
+        group = next((g for g in waiting if g.estate.age == wanted_age), waiting[0])
+        waiting.remove(group)
         values = dict(RUN_VALUES, **({"活动日期": _event_day(today)} if event_known else {}))
         starts_on = today - timedelta(days=days_in)
         run = service.apply_playbook(

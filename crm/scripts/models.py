@@ -190,6 +190,10 @@ class ScriptTask(DealerOwned, db.Model):
     def due_on(self) -> date:
         return self.day.on_date
 
+    @property
+    def done_late(self) -> bool:
+        return self.status == TaskStatus.DONE and self.finished_on is not None and self.finished_on > self.day.on_date
+
 
 class RunEventKind(StrEnum):
     STARTED = "started"

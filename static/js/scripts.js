@@ -2,11 +2,19 @@
 (function () {
   "use strict";
 
-  function fallbackCopy(source) {
-    // Older tablet browsers: select the text and use the legacy command.
-    source.focus();
-    source.select();
-    try { return document.execCommand("copy"); } catch (e) { return false; }
+  function fallbackCopy(text) {
+    // Plain-http store networks and older tablets have no Clipboard API: copy from a scratch field.
+    var scratch = document.createElement("textarea");
+    scratch.value = text;
+    scratch.setAttribute("readonly", "");
+    scratch.style.position = "fixed";
+    scratch.style.top = "-1000px";
+    document.body.appendChild(scratch);
+    scratch.select();
+    var copied = false;
+    try { copied = document.execCommand("copy"); } catch (e) { copied = false; }
+    document.body.removeChild(scratch);
+    return copied;
   }
 
   function say(button, text) {
@@ -25,7 +33,7 @@
     var text = source.value !== undefined ? source.value : source.textContent;
     var done = function () { say(button, button.getAttribute("data-copied")); };
     var failed = function () {
-      if (fallbackCopy(source)) done(); else say(button, button.getAttribute("data-copy-failed"));
+      if (fallbackCopy(text)) done(); else say(button, button.getAttribute("data-copy-failed"));
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, failed);
