@@ -104,3 +104,13 @@ class TaskDoneForm(FlaskForm):
 
 class TaskSkipForm(FlaskForm):
     reason = StringField(_l("跳过原因"), validators=[required(_l("请写明跳过的原因")), Length(max=200)])
+
+
+class ReassignForm(FlaskForm):
+    role = SelectField(_l("角色"), choices=[])
+    # Any id may come back; the service accepts only the dealer's own active users.
+    user_id = SelectField(_l("换成"), choices=[], coerce=int_or_none, validate_choice=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.role.choices = choices((r.value, r.label) for r in AccountRole)

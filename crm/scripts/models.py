@@ -201,6 +201,7 @@ class RunEventKind(StrEnum):
     RESUMED = "resumed"
     SHIFTED = "shifted"
     DAY_SKIPPED = "day_skipped"
+    REASSIGNED = "reassigned"
     STOPPED = "stopped"
 
     @property
@@ -212,6 +213,7 @@ class RunEventKind(StrEnum):
                 RunEventKind.RESUMED: _l("恢复"),
                 RunEventKind.SHIFTED: _l("顺延"),
                 RunEventKind.DAY_SKIPPED: _l("跳过一天"),
+                RunEventKind.REASSIGNED: _l("换人"),
                 RunEventKind.STOPPED: _l("停止"),
             }[self]
         )

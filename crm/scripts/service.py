@@ -466,6 +466,28 @@ def _clean_values(content: dict, values: dict[str, str]) -> dict[str, str]:
     return clean
 
 
+def reassign_role(session: Session, run: ScriptRun, role: AccountRole, user_id: int | None, by: User | None) -> int:
+    """Hand a role to another account (someone left, or swaps shifts): its open tasks follow; return how many."""
+    _require_live(run)
+    account = session.get(User, user_id) if user_id else None
+    if account is None or account.dealer_id != run.dealer_id or not account.is_active_account:
+        raise FieldError("user_id", _("请为“%(role)s”选择本店在职的账号", role=role.label))
+    current = next((r for r in run.roles if r.role == role), None)
+    if current is None:
+        raise FieldError("role", _("这个剧本没有用到“%(role)s”", role=role.label))
+    current.user_id = account.id
+    moved = session.execute(
+        sa.update(ScriptTask)
+        .where(ScriptTask.run_id == run.id, ScriptTask.role == role, ScriptTask.status == TaskStatus.PENDING)
+        .values(assignee_id=account.id)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    note = f"{role.label} → {account.name}"
+    _event(session, run, RunEventKind.REASSIGNED, by, local_today(), note=note)
+    session.flush()
+    return moved
+
+
 def set_values(session: Session, run: ScriptRun, values: dict[str, str]) -> None:
     """Fill in or correct the run's own placeholder values (tasks already sent keep their text)."""
     run.values = _clean_values(run.version.content, values)

@@ -17,7 +17,7 @@ from crm.core.uploads import UploadError, save_image, upload_root
 from crm.core.urls import safe_next
 from crm.core.validation import FieldError, attach_to_form
 from crm.extensions import db, htmx
-from crm.groups.models import Group
+from crm.groups.models import AccountRole, Group
 from crm.groups.queries import dealer_users
 from crm.scripts import content as c
 from crm.scripts import queries, service
@@ -31,6 +31,7 @@ from crm.scripts.forms import (
     PhaseForm,
     PlaybookForm,
     PublishForm,
+    ReassignForm,
     ShiftForm,
     SkipDayForm,
     TaskDoneForm,
@@ -560,6 +561,7 @@ def _group_page(group: Group, apply_form: ApplyForm | None = None, field_errors:
             or ShiftForm(formdata=None, data={"from_date": local_today(), "days": 1}),
             skip_form=forms.get("skip_form") or SkipDayForm(formdata=None, data={"on_date": local_today()}),
             note_form=NoteForm(formdata=None),
+            staff=dealer_users(db.session, group.dealer_id),
         )
     else:
         apply_form = apply_form or _apply_form(group)
@@ -577,7 +579,7 @@ def _group_page(group: Group, apply_form: ApplyForm | None = None, field_errors:
 def group_script(group_id: int):
     group = _load_group(group_id)
     context = _group_page(group)
-    if htmx and request.args.get("version_id") is not None:
+    if htmx and request.args.get("version_id") is not None and context["run"] is None:
         return render_template("scripts/_apply.html", **context)
     return render_template("scripts/group.html", **context)
 
@@ -635,7 +637,7 @@ def _run_action(run: ScriptRun, form, action, form_name: str | None = None, mess
                 flash(message, "success")
             return redirect(url_for("scripts.group_script", group_id=run.group_id))
     if not form_name:  # a one-click action: say why not at the top of the page
-        for error in form.form_errors:
+        for error in dict.fromkeys([*form.form_errors, *(e for errors in form.errors.values() for e in errors)]):
             flash(error, "error")
         return redirect(url_for("scripts.group_script", group_id=run.group_id))
     group = db.session.get(Group, run.group_id)
@@ -683,6 +685,17 @@ def skip_run_day(run_id: int):
         service.skip_day(db.session, run, current_user, form.on_date.data, form.note.data or "")
 
     return _run_action(run, form, skip, "skip_form", _("已跳过这一天，之后的安排顺延一天"))
+
+
+@bp.route("/runs/<int:run_id>/roles", methods=["POST"])
+def reassign_role(run_id: int):
+    run = _load_run(run_id)
+    form = ReassignForm()
+
+    def reassign():
+        service.reassign_role(db.session, run, AccountRole(form.role.data), form.user_id.data, current_user)
+
+    return _run_action(run, form, reassign, message=_("已换人，未完成的话术已转给新账号"))
 
 
 @bp.route("/runs/<int:run_id>/values", methods=["POST"])

@@ -344,3 +344,19 @@ def test_only_leads_and_operators_run_scripts(app, world, login):
     assert assistant.post(f"/scripts/runs/{world.a.run_id}/pause").status_code == 403
     page = _text(assistant.get(f"/scripts/groups/{world.a.group_id}"))
     assert "暂停" not in page.split("</header>", 1)[1].split("日程", 1)[0]
+
+
+def test_lead_hands_the_main_persona_to_a_colleague(app, world, login):
+    lead = login(world.a.lead)
+    response = lead.post(
+        f"/scripts/runs/{world.a.run_id}/roles", data={"role": "main_ip", "user_id": world.a.user_ids[Role.ASSISTANT]}
+    )
+    assert response.status_code == 302
+    assert f"{world.a.playbook_name}话术" in _text(login(world.a.usernames[Role.ASSISTANT]).get("/scripts/today"))
+    assert f"{world.a.playbook_name}话术" not in _text(login(world.a.usernames[Role.OPERATOR]).get("/scripts/today"))
+    refused = lead.post(
+        f"/scripts/runs/{world.a.run_id}/roles",
+        data={"role": "main_ip", "user_id": world.b.user_ids[Role.OPERATOR]},
+        follow_redirects=True,
+    )
+    assert "请为“主IP”选择本店在职的账号" in _text(refused)

@@ -317,3 +317,24 @@ def test_small_content_is_valid(app):
 
     with app.test_request_context():
         assert problems(small_content()) == []
+
+
+def test_handing_a_role_to_someone_else_moves_only_the_open_tasks(app, world):
+    with app.app_context():
+        run = run_group(db.session, world.a, START)
+        operator = db.session.get(User, world.a.user_ids[Role.OPERATOR])
+        first = run.days[0].tasks[0]
+        service.complete_task(db.session, first, operator, "早安", today=START)
+        lead_id = world.a.user_ids[Role.DEALER_LEAD]
+        moved = service.reassign_role(db.session, run, AccountRole.MAIN_IP, lead_id, None)
+        assert moved == 2  # the 主IP's other two tasks; the done one stays with who did it
+        main_ip_tasks = [t for d in run.days for t in d.tasks if t.role == AccountRole.MAIN_IP]
+        assert {(t.status, t.assignee_id) for t in main_ip_tasks} == {
+            (TaskStatus.DONE, operator.id),
+            (TaskStatus.PENDING, lead_id),
+        }
+        assert next(r.user_id for r in run.roles if r.role == AccountRole.MAIN_IP) == lead_id
+        with pytest.raises(FieldError):
+            service.reassign_role(db.session, run, AccountRole.MAIN_IP, world.b.user_ids[Role.OPERATOR], None)
+        with pytest.raises(FieldError):
+            service.reassign_role(db.session, run, AccountRole.DESIGNER, lead_id, None)  # the playbook has none
