@@ -224,9 +224,10 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
 
 
 def _add_playbook_run(session, world, marker: str) -> None:
-    """A published playbook (with a script image) the dealer's group runs on since 2026-11-20."""
+    """A published playbook (with a script image) the dealer's group runs on since yesterday: one task overdue."""
     from crm.groups.models import AccountRole, Group
     from crm.org.models import User
+    from crm.core.models import local_today
     from crm.scripts import service
     from crm.scripts.content import new_key
 
@@ -251,7 +252,8 @@ def _add_playbook_run(session, world, marker: str) -> None:
     version = service.publish(session, lead, playbook)
     group = session.get(Group, world.group_id)
     roles = {AccountRole.MAIN_IP: world.user_ids[Role.OPERATOR]}
-    run = service.apply_playbook(session, lead, group, version, date(2026, 11, 20), roles, {}, today=date(2026, 11, 20))
+    yesterday = local_today() - timedelta(days=1)
+    run = service.apply_playbook(session, lead, group, version, yesterday, roles, {}, today=yesterday)
     world.playbook_id, world.playbook_name, world.run_id = playbook.id, playbook.name, run.id
     world.task_id = run.days[0].tasks[0].id
     world.playbook_image_name = image.rsplit("/", 1)[1]

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm.groups.models import AccountRole
 from crm.maps.coords import distance_m
 from crm.scripts.content import PLACEHOLDER_PATTERN
 from crm.scripts.models import ScriptRun
 
+# Placeholders are written in Chinese in every script, whatever language the staff's screen is in.
+ROLE_PLACEHOLDERS = {
+    AccountRole.MAIN_IP: "主IP",
+    AccountRole.HELPER: "马甲",
+    AccountRole.SERVICE: "客服",
+    AccountRole.DESIGNER: "设计师",
+}
 GAP_OPEN = "【待补："
 GAP_CLOSE = "】"
 
@@ -78,7 +86,7 @@ def run_values(run: ScriptRun, stores: list) -> dict[str, str]:
         "开发商": estate.developer,
     }
     for role_account in run.roles:
-        values[role_account.role.label] = role_account.user.name
+        values[ROLE_PLACEHOLDERS[role_account.role]] = role_account.user.name
     store = _nearest_store(estate, stores)
     if store is not None:
         values.update({"门店": store.name, "门店地址": store.address, "门店电话": store.phone})

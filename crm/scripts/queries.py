@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
@@ -88,6 +88,16 @@ def applicable_versions(session: Session, dealer_id: int) -> list[PlaybookVersio
     )
 
 
+def _version_names():
+    """Load a run's version and playbook for their names only: their JSON content is large."""
+    return (
+        joinedload(ScriptRun.version)
+        .defer(PlaybookVersion.content)
+        .joinedload(PlaybookVersion.playbook)
+        .defer(Playbook.content)
+    )
+
+
 # --- where a run stands --------------------------------------------------------------------
 
 
@@ -139,7 +149,7 @@ def group_progress(session: Session, group_ids, today: date) -> dict[int, RunPro
     runs = session.scalars(
         sa.select(ScriptRun)
         .where(ScriptRun.group_id.in_(group_ids), ScriptRun.status != RunStatus.STOPPED)
-        .options(selectinload(ScriptRun.days), joinedload(ScriptRun.version).joinedload(PlaybookVersion.playbook))
+        .options(selectinload(ScriptRun.days), _version_names())
     ).all()
     progress = {run.group_id: RunProgress(run, today) for run in runs}
     if not runs:
@@ -217,11 +227,16 @@ def cards(session: Session, tasks: list[ScriptTask], now: datetime) -> list[Task
     return [TaskCard(task, fill(task.text, values[task.run_id]), _is_overdue(task, now)) for task in tasks]
 
 
+# Scripts left unsent for longer than this are past their moment: 今天 only counts them.
+OVERDUE_DAYS_SHOWN = 2
+
+
 @dataclass
 class Today:
     overdue: list[TaskCard] = field(default_factory=list)
     upcoming: list[TaskCard] = field(default_factory=list)
     finished: list[TaskCard] = field(default_factory=list)
+    older: list[tuple[Group, int]] = field(default_factory=list)  # groups with scripts unsent for longer
 
     @property
     def open_count(self) -> int:
@@ -232,15 +247,17 @@ def today_for(session: Session, user: User, now: datetime | None = None) -> Toda
     """The user's tasks across groups: overdue ones first, then today's in time order, then what is done."""
     now = now or local_now()
     today = now.date()
+    oldest_shown = today - timedelta(days=OVERDUE_DAYS_SHOWN)
+    mine = sa.and_(ScriptTask.assignee_id == user.id, ScriptRun.status == RunStatus.RUNNING)
+    pending = ScriptTask.status == TaskStatus.PENDING
     tasks = session.scalars(
         sa.select(ScriptTask)
         .join(ScriptTask.day)
         .join(ScriptTask.run)
         .where(
-            ScriptTask.assignee_id == user.id,
-            ScriptRun.status == RunStatus.RUNNING,
+            mine,
             sa.or_(
-                sa.and_(ScriptTask.status == TaskStatus.PENDING, ScriptRunDay.on_date <= today),
+                sa.and_(pending, ScriptRunDay.on_date.between(oldest_shown, today)),
                 ScriptRunDay.on_date == today,
                 ScriptTask.finished_on == today,
             ),
@@ -256,6 +273,16 @@ def today_for(session: Session, user: User, now: datetime | None = None) -> Toda
             result.overdue.append(card)
         else:
             result.upcoming.append(card)
+    older = session.execute(
+        sa.select(Group, sa.func.count(ScriptTask.id))
+        .join(ScriptRun, ScriptRun.group_id == Group.id)
+        .join(ScriptTask, ScriptTask.run_id == ScriptRun.id)
+        .join(ScriptRunDay, ScriptRunDay.id == ScriptTask.day_id)
+        .where(mine, pending, ScriptRunDay.on_date < oldest_shown)
+        .group_by(Group)
+        .order_by(Group.name)
+    ).all()
+    result.older = [(group, count) for group, count in older]
     return result
 
 
@@ -312,7 +339,7 @@ def group_runs(session: Session, group_id: int) -> list[ScriptRun]:
             sa.select(ScriptRun)
             .where(ScriptRun.group_id == group_id)
             .order_by(ScriptRun.id.desc())
-            .options(joinedload(ScriptRun.version).joinedload(PlaybookVersion.playbook))
+            .options(_version_names())
         )
     )
 

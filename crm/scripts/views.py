@@ -59,7 +59,8 @@ def _group_script_progress(group):
 @bp.route("/today")
 @permission_required(Permission.DO_SCRIPT_TASKS)
 def today():
-    return render_template("scripts/today.html", today=queries.today_for(db.session, current_user))
+    today = queries.today_for(db.session, current_user)
+    return render_template("scripts/today.html", today=today, older_days=queries.OVERDUE_DAYS_SHOWN)
 
 
 def _load_task(task_id: int) -> ScriptTask:

@@ -338,3 +338,25 @@ def test_handing_a_role_to_someone_else_moves_only_the_open_tasks(app, world):
             service.reassign_role(db.session, run, AccountRole.MAIN_IP, world.b.user_ids[Role.OPERATOR], None)
         with pytest.raises(FieldError):
             service.reassign_role(db.session, run, AccountRole.DESIGNER, lead_id, None)  # the playbook has none
+
+
+def test_today_lists_two_days_of_backlog_and_counts_the_older_per_group(app, world):
+    with app.app_context():
+        run_group(db.session, world.a, START)  # 5 days, the 主IP's tasks on days 1, 1, 2, 3
+        operator = db.session.get(User, world.a.user_ids[Role.OPERATOR])
+        now = datetime(2026, 12, 5, 8, 0, tzinfo=BUSINESS_TIMEZONE)  # day 5; days 1–2 are older than two days
+        today = queries.today_for(db.session, operator, now)
+        assert [c.task.day.number for c in today.overdue] == [3]
+        assert [(group.id, count) for group, count in today.older] == [(world.a.group_id, 2)]
+
+
+def test_role_placeholders_fill_whatever_the_screen_language(app, world):
+    from flask_babel import force_locale
+
+    with app.app_context():
+        run = run_group(db.session, world.a, START)
+        with force_locale("en"):
+            assert str(AccountRole.MAIN_IP.label) == "Main persona"  # the screen really is in English
+            values = queries._load_run_context(db.session, [run])[run.id]
+        assert values["主IP"] == world.a.user_display_names[Role.OPERATOR]
+        assert values["马甲"] == world.a.user_display_names[Role.ASSISTANT]
