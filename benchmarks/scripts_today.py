@@ -118,9 +118,8 @@ def main() -> None:
         upgrade()
     start = time.perf_counter()
     tasks = seed(app, args.groups, args.operators)
-    print(
-        f"seeded {args.groups:,} groups, {tasks:,} scripted tasks in {time.perf_counter() - start:.1f} s ({url.split(':')[0]})"
-    )
+    seconds = time.perf_counter() - start
+    print(f"seeded {args.groups:,} groups, {tasks:,} scripted tasks in {seconds:.1f} s ({url.split(':')[0]})")
 
     operator = app.test_client()
     assert operator.post("/login", data={"username": "bench_ip00", "password": PASSWORD}).status_code == 302

@@ -225,9 +225,9 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
 
 def _add_playbook_run(session, world, marker: str) -> None:
     """A published playbook (with a script image) the dealer's group runs on since yesterday: one task overdue."""
+    from crm.core.models import local_today
     from crm.groups.models import AccountRole, Group
     from crm.org.models import User
-    from crm.core.models import local_today
     from crm.scripts import service
     from crm.scripts.content import new_key
 
