@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from markupsafe import Markup, escape
+
 from crm.groups.models import AccountRole
 from crm.maps.coords import distance_m
 from crm.scripts.content import PLACEHOLDER_PATTERN
@@ -103,3 +105,15 @@ def _nearest_store(estate, stores):
         if positioned:
             return min(positioned, key=lambda store: distance_m(estate.lng, estate.lat, store.lng, store.lat))
     return stores[0]
+
+
+def marked_placeholders(text: str) -> Markup:
+    """`text` escaped, each {占位符} wrapped in a span: page and printout show what gets filled in, still as text."""
+    parts = []
+    position = 0
+    for match in PLACEHOLDER_PATTERN.finditer(text):
+        parts.append(escape(text[position : match.start()]))
+        parts.append(Markup('<span class="ph">{}</span>').format(match[0]))
+        position = match.end()
+    parts.append(escape(text[position:]))
+    return Markup("").join(parts)

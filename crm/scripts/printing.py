@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
-
 from crm.groups.models import AccountRole
 from crm.scripts.content import (
-    PLACEHOLDER_PATTERN,
     ScriptKind,
     asked_placeholders,
     item_count,
@@ -14,6 +11,7 @@ from crm.scripts.content import (
     sorted_items,
     total_days,
 )
+from crm.scripts.placeholders import marked_placeholders
 
 
 def playbook_pdf(name: str, version_label: str, dealer_name: str, content: dict) -> bytes:
@@ -64,18 +62,6 @@ def printed_phases(content: dict) -> list[dict]:
         goal = marked_placeholders(phase.get("goal", ""))
         phases.append({"number": number, "name": phase["name"], "goal": goal, "days": days})
     return phases
-
-
-def marked_placeholders(text: str) -> Markup:
-    """`text` escaped, each {占位符} wrapped in a span so the printout shows what gets filled in (still as text)."""
-    parts = []
-    position = 0
-    for match in PLACEHOLDER_PATTERN.finditer(text):
-        parts.append(escape(text[position : match.start()]))
-        parts.append(Markup('<span class="ph">{}</span>').format(match[0]))
-        position = match.end()
-    parts.append(escape(text[position:]))
-    return Markup("").join(parts)
 
 
 def _label(enum, value: str) -> str:

@@ -39,6 +39,7 @@ from crm.scripts.forms import (
     TemplateForm,
 )
 from crm.scripts.models import Playbook, PlaybookVersion, RunStatus, ScriptRun, ScriptTask
+from crm.scripts.placeholders import marked_placeholders
 
 bp = Blueprint("scripts", __name__, url_prefix="/scripts")
 
@@ -725,3 +726,4 @@ def image_url(path: str) -> str:
 
 bp.add_app_template_global(image_url, "script_image_url")
 bp.add_app_template_global(RunStatus, "RunStatus")
+bp.add_app_template_filter(marked_placeholders, "placeholders")
