@@ -13,6 +13,7 @@ from crm.extensions import babel, csrf, db, htmx, login_manager, migrate
 
 # Endpoints a visitor may reach without logging in.
 PUBLIC_ENDPOINTS = {"static", "auth.login", "auth.set_language", "home.healthz"}
+PUBLIC_BLUEPRINTS = {"share"}  # proposals shared to owners' groups: no login, an unguessable link
 
 
 class _HttpsAwareSessionInterface(SecureCookieSessionInterface):
@@ -103,10 +104,13 @@ def _register_blueprints(app: Flask) -> None:
     from crm.home.views import bp as home_bp
     from crm.imports.views import bp as imports_bp
     from crm.maps.views import bp as maps_bp
+    from crm.offers.views import bp as offers_bp
     from crm.org.views import bp as org_bp
     from crm.people.io import bp as people_io_bp
     from crm.people.views import bp as people_bp
     from crm.plans.views import bp as plans_bp
+    from crm.proposals.share import bp as share_bp
+    from crm.proposals.views import bp as proposals_bp
     from crm.scripts.views import bp as scripts_bp
     from crm.targets.views import bp as targets_bp
 
@@ -124,6 +128,9 @@ def _register_blueprints(app: Flask) -> None:
         people_bp,
         people_io_bp,
         scripts_bp,
+        offers_bp,
+        proposals_bp,
+        share_bp,
     ):
         app.register_blueprint(blueprint)
 
@@ -140,7 +147,7 @@ def _register_request_hooks(app: Flask) -> None:
                 set_request_scope(Scope.dealer(current_user.dealer_id))
             return None
         set_request_scope(Scope.nothing())
-        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint in PUBLIC_BLUEPRINTS:
             return None
         if htmx:
             from flask_htmx import make_response as htmx_response

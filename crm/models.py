@@ -6,9 +6,11 @@ from crm.geocoding.models import GeocodeCacheEntry
 from crm.groups.models import Group, GroupAccount, GroupFormulaCheck, GroupMetric
 from crm.imports.models import EstateImport
 from crm.maps.models import TrafficMapSettings
+from crm.offers.models import EarlyBird, GroupOffer, OfferTier, Product, RiskPromise
 from crm.org.models import Brand, Dealer, Store, User
 from crm.people.models import Interaction, KeyPersonMove, Person, PersonStageChange
 from crm.plans.models import BattlePlan, PhaseTemplate, PlanEstate, PlanPhase
+from crm.proposals.models import Proposal, ProposalComment, ProposalConsent, ProposalImage, ProposalItem
 from crm.scripts.models import (
     Playbook,
     PlaybookVersion,
@@ -20,6 +22,16 @@ from crm.scripts.models import (
 )
 
 __all__ = [
+    "ProposalItem",
+    "ProposalImage",
+    "ProposalConsent",
+    "ProposalComment",
+    "Proposal",
+    "RiskPromise",
+    "Product",
+    "OfferTier",
+    "GroupOffer",
+    "EarlyBird",
     "BattlePlan",
     "Brand",
     "City",

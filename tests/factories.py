@@ -74,6 +74,18 @@ class DealerWorld:
     playbook_image_name: str = ""
     run_id: int = 0
     task_id: int = 0
+    product_id: int = 0
+    product_name: str = ""
+    offer_id: int = 0
+    tier_id: int = 0
+    early_bird_id: int = 0
+    promise_id: int = 0
+    proposal_id: int = 0
+    proposal_title: str = ""
+    proposal_image_id: int = 0
+    proposal_item_id: int = 0
+    comment_id: int = 0
+    share_token: str = ""
     group_name: str = ""
     person_name: str = ""
     person_phone: str = ""
@@ -95,6 +107,8 @@ class DealerWorld:
             self.plan_title,
             self.group_name,
             self.playbook_name,
+            self.proposal_title,
+            self.product_name,
             self.person_name,
             self.person_phone,
             f"{self.person_phone[:3]}****{self.person_phone[-4:]}",
@@ -220,7 +234,71 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
         world.user_display_names[role] = user.display_name
     _add_group_and_person(session, world, dealer.id, estate.id, marker)
     _add_playbook_run(session, world, marker)
+    _add_offer_and_proposal(session, world, marker)
     return world
+
+
+def _add_offer_and_proposal(session, world, marker: str) -> None:
+    """A product, a group-buy offer with a tier, early bird and promise, and a shared personal proposal
+    (with the owner's consent, an image, a product line and a neighbour's flaw) on the dealer's floor plan."""
+    from decimal import Decimal
+
+    from crm.estates.models import Estate
+    from crm.offers.models import EarlyBird, GroupOffer, OfferTier, Product, ProductTier, RiskPromise
+    from crm.org.models import User
+    from crm.proposals import service as proposals
+    from crm.proposals.models import ConsentChannel, ProposalKind
+
+    product = Product(
+        dealer_id=world.dealer_id,
+        name=f"{marker}木门",
+        model="M-01",
+        colour="胡桃色",
+        unit="樘",
+        unit_price=Decimal("1980.00"),
+        tier=ProductTier.BAIT,
+    )
+    offer = GroupOffer(
+        dealer_id=world.dealer_id,
+        estate_id=world.estate_id,
+        title=f"{marker}团购",
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2027, 1, 31),
+        event_on=date(2026, 12, 12),
+        store_gift="五金升级礼包",
+        deposit_amount=Decimal("500.00"),
+    )
+    offer.tiers.append(OfferTier(dealer_id=world.dealer_id, min_deposits=10, discount_percent=88, note="10 户成团"))
+    offer.early_birds.append(EarlyBird(dealer_id=world.dealer_id, first_n=20, benefit="前 20 名送智能门锁"))
+    offer.promises.append(
+        RiskPromise(dealer_id=world.dealer_id, item="掉漆、门皮起翘、门框变形", years=5, remedy="免费维修")
+    )
+    session.add_all([product, offer])
+    session.flush()
+    estate = session.get(Estate, world.estate_id)
+    proposal = proposals.create_proposal(
+        session,
+        estate,
+        proposals.ProposalFields(
+            title=f"{marker}方案",
+            floor_plan_id=world.floor_plan_id,
+            kind=ProposalKind.PERSONAL,
+            style="新中式",
+            person_id=world.person_id,
+            designer_id=world.user_ids[Role.DESIGNER],
+        ),
+    )
+    image = proposals.add_image(session, proposal, save_image(file_storage(png_bytes(), "room.png"), "proposals"))
+    item = proposals.add_item(session, proposal, proposals.ItemFields(product_id=product.id, quantity="3"))
+    designer = session.get(User, world.user_ids[Role.DESIGNER])
+    proposals.record_consent(session, proposal, designer, ConsentChannel.IN_STORE, "到店看图后同意")
+    world.share_token = proposals.publish_share(session, proposal)
+    comment = proposals.add_staff_comment(session, proposal, designer, "8栋-刘姐", "主卧衣柜挡窗", is_flaw=True)
+    world.product_id, world.offer_id, world.tier_id = product.id, offer.id, offer.tiers[0].id
+    world.early_bird_id, world.promise_id = offer.early_birds[0].id, offer.promises[0].id
+    world.proposal_id, world.proposal_title = proposal.id, proposal.title
+    world.proposal_image_id, world.proposal_item_id, world.comment_id = image.id, item.id, comment.id
+    world.product_name = product.name
 
 
 def _add_playbook_run(session, world, marker: str) -> None:

@@ -68,6 +68,13 @@ class Permission(StrEnum):
     EDIT_PLAYBOOKS = "edit_playbooks"  # write playbooks (HQ writes the templates, a dealer its own)
     RUN_SCRIPTS = "run_scripts"  # apply a playbook to a group, pause, shift, stop
     DO_SCRIPT_TASKS = "do_script_tasks"  # the 今天 list: post the scripts one plays
+    VIEW_PROPOSALS = "view_proposals"
+    EDIT_PROPOSALS = "edit_proposals"  # write proposals, their images and product lists, share them
+    RECORD_CONSENT = "record_consent"  # record or withdraw an owner's consent to show their design
+    REVIEW_PROPOSALS = "review_proposals"  # enter neighbours' comments from the group, mark flaws
+    RESOLVE_FLAWS = "resolve_flaws"
+    VIEW_OFFERS = "view_offers"
+    MANAGE_OFFERS = "manage_offers"  # products, group-buy offers, tiers, promises
 
 
 _DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
@@ -99,6 +106,13 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_PLAYBOOKS: frozenset({Role.HQ_ADMIN, Role.DEALER_LEAD, Role.OPERATOR}),
     Permission.RUN_SCRIPTS: frozenset({Role.DEALER_LEAD, Role.OPERATOR}),
     Permission.DO_SCRIPT_TASKS: frozenset(_DEALER_STAFF),
+    Permission.VIEW_PROPOSALS: frozenset(_DEALER_STAFF | {Role.INSTALLER}),
+    Permission.EDIT_PROPOSALS: frozenset({Role.DEALER_LEAD, Role.DESIGNER, Role.OPERATOR}),
+    Permission.RECORD_CONSENT: frozenset({Role.DEALER_LEAD, Role.DESIGNER, Role.OPERATOR, Role.CONSULTANT}),
+    Permission.REVIEW_PROPOSALS: frozenset(_DEALER_STAFF),
+    Permission.RESOLVE_FLAWS: frozenset({Role.DEALER_LEAD, Role.DESIGNER}),
+    Permission.VIEW_OFFERS: frozenset(_DEALER_STAFF),
+    Permission.MANAGE_OFFERS: frozenset({Role.DEALER_LEAD}),
 }
 
 
