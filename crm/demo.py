@@ -29,6 +29,7 @@ from crm.org.service import (
     get_or_create_brand,
     get_or_create_city,
 )
+from crm.proposals.demo import seed_proposals
 from crm.scripts.demo import seed_scripts
 
 DEMO_PASSWORD = "pantu2026"
@@ -240,6 +241,7 @@ def seed_demo(session: Session) -> dict[str, int]:
             added["groups"] += groups
             added["people"] += people
         added.update(seed_scripts(session, list(dealers.values())))
+        added.update(seed_proposals(session, list(dealers.values())))
 
     return added
 

@@ -62,6 +62,7 @@ def test_seed_demo_is_realistic_and_idempotent(app):
         assert db.session.scalar(sa.select(sa.func.count(Person.id))) == 120
         assert db.session.scalar(sa.select(sa.func.count(GroupMetric.id))) == 12 * 30  # four operating groups a dealer
         _check_demo_scripts()
+        _check_demo_proposals()
         targets = db.session.scalars(sa.select(TrafficMapSettings.yearly_target_orders)).all()
         assert sorted(targets) == [600, 900, 1200]
         for estate in db.session.scalars(sa.select(Estate).where(Estate.lat.is_not(None))):
@@ -101,6 +102,24 @@ def _check_demo_scripts():
     assert [("活动日期" in r.values) for r in runs].count(False) == 1
     done = [t for r in runs for d in r.days for t in d.tasks if t.status == TaskStatus.DONE]
     assert done and all("【待补" not in t.sent_text and "{" not in t.sent_text for t in done)
+
+
+def _check_demo_proposals():
+    """Products, offers with tiers and promises, proposals shared with consent, neighbours' flaws."""
+    from crm.offers.models import GroupOffer, Product
+    from crm.proposals.models import Proposal, ProposalKind
+
+    for dealer in db.session.scalars(sa.select(Dealer)):
+        assert db.session.scalar(sa.select(sa.func.count(Product.id)).where(Product.dealer_id == dealer.id)) == 8
+    offers = db.session.scalars(sa.select(GroupOffer)).all()
+    assert len(offers) == 5 and all(o.tiers and o.promises and o.early_birds for o in offers)
+    proposals = db.session.scalars(sa.select(Proposal)).all()
+    assert all(p.images and p.items for p in proposals)
+    personal = [p for p in proposals if p.kind == ProposalKind.PERSONAL]
+    assert personal and all(p.is_shared == (p.consent is not None) for p in personal)
+    assert any(not p.is_shared for p in personal)  # one still waits for the owner's consent
+    flaws = [c for p in proposals for c in p.comments if c.is_flaw]
+    assert any(c.resolved_at for c in flaws) and any(c.resolved_at is None for c in flaws)
 
 
 def test_demo_accounts_log_in(app, login):
