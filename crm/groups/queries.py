@@ -271,6 +271,7 @@ class FormulaPartStatus:
     evidence: str = ""
     check: GroupFormulaCheck | None = None
     checked_by: str = ""
+    auto_source: str = ""  # where an automatic judgement comes from
 
     @property
     def hint(self) -> str:
@@ -314,6 +315,7 @@ def formula_health(session: Session, group: Group) -> FormulaHealth:
         {u.id: u.name for u in session.scalars(sa.select(User).where(User.id.in_(checker_ids)))} if checker_ids else {}
     )
 
+    offer_evidence = _value_and_offer_evidence(session, group)
     parts = []
     for part in FormulaPart:
         if part is FormulaPart.NEED:
@@ -323,6 +325,7 @@ def formula_health(session: Session, group: Group) -> FormulaHealth:
                     bool(with_needs),
                     False,
                     _("已记录需求（风格/预算）的成员：%(n)d / %(total)d", n=len(with_needs), total=len(members)),
+                    auto_source=_("根据成员档案自动判断"),
                 )
             )
         elif part is FormulaPart.TRUST:
@@ -331,7 +334,11 @@ def formula_health(session: Session, group: Group) -> FormulaHealth:
                 evidence = _("关键人物七步进度：%(people)s", people=best)
             else:
                 evidence = _("群里还没有标记为关键人物的成员")
-            parts.append(FormulaPartStatus(part, bool(won), False, evidence))
+            parts.append(FormulaPartStatus(part, bool(won), False, evidence, auto_source=_("根据成员档案自动判断")))
+        elif part in offer_evidence:
+            parts.append(
+                FormulaPartStatus(part, True, False, offer_evidence[part], auto_source=_("根据方案与团购方案自动判断"))
+            )
         else:
             check = checks.get(part)
             parts.append(
@@ -345,6 +352,39 @@ def formula_health(session: Session, group: Group) -> FormulaHealth:
                 )
             )
     return FormulaHealth(parts)
+
+
+def _value_and_offer_evidence(session: Session, group: Group) -> dict[FormulaPart, str]:
+    """价值 from proposals shared for the estate; 利益, 风险, 门槛 from its group-buy offer — where they exist."""
+    from flask_babel import gettext as _
+
+    from crm.core.models import local_today
+    from crm.offers.service import current_offer
+    from crm.proposals.models import Proposal
+
+    evidence: dict[FormulaPart, str] = {}
+    published = session.scalars(
+        sa.select(Proposal)
+        .where(Proposal.estate_id == group.estate_id, Proposal.share_token.is_not(None))
+        .options(selectinload(Proposal.consents))
+    ).all()
+    shared = [p for p in published if p.is_shared]
+    if shared:
+        evidence[FormulaPart.VALUE] = _("已分享到群的方案：%(n)d 个", n=len(shared))
+    offer = current_offer(session, group.estate_id, local_today())
+    if offer is not None:
+        if offer.tiers:
+            steps = "，".join(_("满%(n)d户%(d)d折", n=t.min_deposits, d=t.discount_percent) for t in offer.tiers)
+            gift = _("，到店交定送%(gift)s", gift=offer.store_gift) if offer.store_gift else ""
+            evidence[FormulaPart.BENEFIT] = _("团购：%(steps)s", steps=steps) + gift
+        if offer.promises:
+            evidence[FormulaPart.RISK] = "；".join(
+                _("%(item)s %(years)d 年%(remedy)s", item=p.item, years=p.years, remedy=p.remedy)
+                for p in offer.promises
+            )
+        if offer.early_birds:
+            evidence[FormulaPart.THRESHOLD] = "；".join(b.benefit for b in offer.early_birds)
+    return evidence
 
 
 # ---------------------------------------------------------------- small helpers for other pages

@@ -37,3 +37,14 @@ def metric_rows(group_id: int) -> list[GroupMetric]:
 def metric_post(group_id: int, **values) -> dict:
     """Form data for a group's quick metrics form (its fields carry the group's prefix)."""
     return {f"g{group_id}-{name}": value for name, value in values.items()}
+
+
+def without_offer_and_proposals(app, world_dealer) -> None:
+    """Remove the test world's offer and proposals for the estate, so the deal formula's parts fall back to ticks."""
+    from crm.offers.models import GroupOffer
+    from crm.proposals.models import Proposal
+
+    with app.app_context():
+        db.session.execute(sa.delete(Proposal).where(Proposal.estate_id == world_dealer.estate_id))
+        db.session.execute(sa.delete(GroupOffer).where(GroupOffer.estate_id == world_dealer.estate_id))
+        db.session.commit()

@@ -16,7 +16,15 @@ from crm.org.service import create_user_unchecked
 from crm.plans.models import BattlePlan, PlanEstate, PlanStatus
 from tests.conftest import TEST_PASSWORD
 from tests.factories import make_plan
-from tests.groups.helpers import HX, add_estate, add_group, add_metric, metric_post, metric_rows
+from tests.groups.helpers import (
+    HX,
+    add_estate,
+    add_group,
+    add_metric,
+    metric_post,
+    metric_rows,
+    without_offer_and_proposals,
+)
 
 TODAY = local_today()
 
@@ -169,6 +177,7 @@ def test_quick_metrics_on_the_group_page(app, world, login):
 
 
 def test_group_page_shows_numbers_formula_and_members(app, world, login):
+    without_offer_and_proposals(app, world.a)
     client = login(world.a.usernames[Role.ASSISTANT])  # not the person's operator: the phone is masked
     page = _text(client.get(f"/groups/{world.a.group_id}"))
     assert world.a.group_name in page and world.a.person_name in page
@@ -180,6 +189,7 @@ def test_group_page_shows_numbers_formula_and_members(app, world, login):
 
 
 def test_formula_toggle(app, world, login):
+    without_offer_and_proposals(app, world.a)
     client = login(world.a.lead)
     url = f"/groups/{world.a.group_id}/formula"
     response = client.post(url, data={"part": "value", "is_done": "y", "note": "已发户型方案"}, headers=HX)

@@ -18,7 +18,7 @@ from crm.maps.queries import settings_for
 from crm.org.models import User
 from crm.people.models import KeyMove, KeyPersonMove, Person
 from crm.targets import queries as target_queries
-from tests.groups.helpers import add_estate, add_group, add_metric, metric_rows
+from tests.groups.helpers import add_estate, add_group, add_metric, metric_rows, without_offer_and_proposals
 
 TODAY = local_today()
 
@@ -137,6 +137,7 @@ def _person(dealer_id, estate_id, name, **extra):
 
 
 def test_formula_health_from_data_and_hand_ticks(app, world):
+    without_offer_and_proposals(app, world.a)
     with app.app_context():
         group = db.session.get(Group, world.a.group_id)
         lead = db.session.get(User, world.a.user_ids[Role.DEALER_LEAD])
@@ -234,3 +235,21 @@ def test_target_score_counts_groups(app, world):
         scores = {s.estate.id: s for s in target_queries.ranked_estates(db.session, world.a.dealer_id, settings, TODAY)}
         assert scores[estate.id].factors["groups"].value == 1.0
         assert scores[empty.id].factors["groups"].value == 0.0
+
+
+def test_value_benefit_risk_and_threshold_come_from_proposals_and_the_offer(app, world):
+    """The world's estate has a shared proposal and an offer with a tier, a promise and an early bird."""
+    with app.app_context():
+        health = queries.formula_health(db.session, db.session.get(Group, world.a.group_id))
+        value, benefit, risk, threshold = health.parts[1], health.parts[3], health.parts[4], health.parts[5]
+        assert all(p.is_satisfied and not p.is_manual for p in (value, benefit, risk, threshold))
+        assert value.evidence == "已分享到群的方案：1 个"
+        assert benefit.evidence == "团购：满10户88折，到店交定送五金升级礼包"
+        assert risk.evidence == "掉漆、门皮起翘、门框变形 5 年免费维修"
+        assert threshold.evidence == "前 20 名送智能门锁"
+        from crm.proposals import service as proposals
+        from crm.proposals.models import Proposal
+
+        proposals.revoke_share(db.session, db.session.get(Proposal, world.a.proposal_id))
+        health = queries.formula_health(db.session, db.session.get(Group, world.a.group_id))
+        assert health.parts[1].is_manual and not health.parts[1].is_satisfied  # back to a hand tick
