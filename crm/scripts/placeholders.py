@@ -74,8 +74,29 @@ def _month(value) -> str:
     return f"{value.year}年{value.month}月" if value else ""
 
 
-def run_values(run: ScriptRun, stores: list) -> dict[str, str]:
-    """What each placeholder says for this run: the estate, group, accounts and store, then the run's own values."""
+WEEKDAYS = "一二三四五六日"
+
+
+def _day(value) -> str:
+    return f"{value.month}月{value.day}日（周{WEEKDAYS[value.weekday()]}）"
+
+
+def offer_values(offer) -> dict[str, str]:
+    """What the estate's group-buy offer says for the placeholders a store would otherwise type in."""
+    if offer is None:
+        return {}
+    values = {"报名截止": _day(offer.ends_on), "到店礼": offer.store_gift}
+    if offer.event_on:
+        values["活动日期"] = _day(offer.event_on)
+    if offer.tiers:
+        first = min(offer.tiers, key=lambda tier: tier.min_deposits)
+        values["团购价"] = f"满{first.min_deposits}户{first.discount_percent}折起"
+    return values
+
+
+def run_values(run: ScriptRun, stores: list, offer=None) -> dict[str, str]:
+    """What each placeholder says for this run: the estate, group, accounts and store, the estate's offer,
+    then the run's own values (what the store typed for this group wins)."""
     group = run.group
     estate = group.estate
     values = {
@@ -92,6 +113,7 @@ def run_values(run: ScriptRun, stores: list) -> dict[str, str]:
     store = _nearest_store(estate, stores)
     if store is not None:
         values.update({"门店": store.name, "门店地址": store.address, "门店电话": store.phone})
+    values.update({name: value for name, value in offer_values(offer).items() if value})
     values.update({name: value for name, value in (run.values or {}).items() if value})
     return values
 

@@ -559,6 +559,7 @@ def _group_page(group: Group, apply_form: ApplyForm | None = None, field_errors:
             calendar=queries.run_calendar(db.session, run),
             standing=queries.standing_texts(db.session, run),
             value_fields=_value_fields(run.version, run),
+            filled_values=queries.placeholder_values(db.session, run),
             shift_form=forms.get("shift_form")
             or ShiftForm(formdata=None, data={"from_date": local_today(), "days": 1}),
             skip_form=forms.get("skip_form") or SkipDayForm(formdata=None, data={"on_date": local_today()}),

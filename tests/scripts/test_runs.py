@@ -13,6 +13,7 @@ from crm.org.models import User
 from crm.scripts import queries, service
 from crm.scripts.models import RunStatus, ScriptTask, TaskStatus
 from crm.scripts.placeholders import fill
+from tests.groups.helpers import without_offer_and_proposals
 from tests.scripts.helpers import item, phase, published_playbook, run_group, small_content
 
 START = date(2026, 12, 1)
@@ -118,6 +119,7 @@ def test_today_lists_overdue_first_then_in_time_order(app, world):
 
 
 def test_placeholders_fill_from_data_and_missing_ones_show_as_gaps(app, world):
+    without_offer_and_proposals(app, world.a)
     with app.app_context():
         run = run_group(db.session, world.a, START, values={"团购价": "1999 元/樘"})
         operator = db.session.get(User, world.a.user_ids[Role.OPERATOR])
@@ -360,3 +362,16 @@ def test_role_placeholders_fill_whatever_the_screen_language(app, world):
             values = queries._load_run_context(db.session, [run])[run.id]
         assert values["主IP"] == world.a.user_display_names[Role.OPERATOR]
         assert values["马甲"] == world.a.user_display_names[Role.ASSISTANT]
+
+
+def test_the_estates_offer_fills_what_the_run_leaves_open_and_the_run_wins(app, world):
+    with app.app_context():
+        run = run_group(db.session, world.a, START, values={"团购价": "木门 1680 元/樘起"})
+        values = queries._load_run_context(db.session, [run])[run.id]
+        # world.a's offer: event 2026-12-12 (a Saturday), deadline 2027-01-31, tier ≥10 → 88折
+        assert values["活动日期"] == "12月12日（周六）"
+        assert values["报名截止"] == "1月31日（周日）"
+        assert values["到店礼"] == "五金升级礼包"
+        assert values["团购价"] == "木门 1680 元/樘起"  # typed for this group: wins over the offer's
+        service.set_values(db.session, run, {})
+        assert queries._load_run_context(db.session, [run])[run.id]["团购价"] == "满10户88折起"
