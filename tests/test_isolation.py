@@ -58,6 +58,7 @@ NON_OBJECT_ARGUMENTS = {
     "key",
     "day",
     "name",
+    "n",
 }
 NON_OBJECT_SAMPLES = {
     "token": "0123456789abcdef0123456789abcdef.csv",  # a well-formed people-import token
