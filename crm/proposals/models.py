@@ -4,7 +4,7 @@ and product lists, the owner's consent, the public share link, and neighbours' r
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -136,7 +136,7 @@ class ProposalItem(DealerOwned, db.Model):
 
     @property
     def amount(self) -> Decimal:
-        return (self.quantity * self.unit_price).quantize(Decimal("0.01"))
+        return (self.quantity * self.unit_price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 class ProposalConsent(DealerOwned, db.Model):

@@ -15,6 +15,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from crm.core.models import local_today, utcnow
+from crm.core.roles import Permission, has_permission
+from crm.core.uploads import UploadError, delete_upload, save_image
 from crm.core.validation import FieldError
 from crm.estates.models import Estate, FloorPlan
 from crm.offers.models import Product
@@ -39,6 +41,10 @@ MAX_COMMENT_CHARS = 500
 COMMENT_WINDOW = timedelta(minutes=10)
 COMMENTS_PER_VISITOR = 3
 COMMENTS_PER_PROPOSAL = 30
+
+
+class RateLimited(FieldError):
+    """Too many comments from one visitor or on one proposal in a short time (HTTP 429)."""
 
 
 @dataclass
@@ -122,6 +128,8 @@ def add_image(session: Session, proposal: Proposal, path: str, caption: str = ""
 def remove_image(session: Session, image: ProposalImage) -> str:
     """Detach an image; return its stored path so the caller can delete the file after commit."""
     path = image.path
+    if image in image.proposal.images:  # keep the loaded list true for the rest of the request
+        image.proposal.images.remove(image)
     session.delete(image)
     session.flush()
     return path
@@ -203,6 +211,8 @@ def update_item(session: Session, item: ProposalItem, fields: ItemFields) -> Pro
 
 
 def delete_item(session: Session, item: ProposalItem) -> None:
+    if item in item.proposal.items:  # keep the loaded list (and the total) true for the rest of the request
+        item.proposal.items.remove(item)
     session.delete(item)
     session.flush()
 
@@ -268,7 +278,10 @@ def shared_proposal(session: Session, token: str) -> Proposal | None:
 
 
 def count_view(session: Session, proposal: Proposal) -> None:
-    """One more view of the share page: a counter only, nothing about the viewer is kept."""
+    """One more view of the share page: a counter only, nothing about the viewer is kept.
+
+    Anonymous requests see no dealer rows: call it inside crm.core.scoping.unscoped().
+    """
     session.execute(
         sa.update(Proposal)
         .where(Proposal.id == proposal.id)
@@ -315,7 +328,10 @@ def visitor_key(remote_addr: str | None) -> str:
 def add_share_comment(
     session: Session, proposal: Proposal, nickname: str, body: str, is_flaw: bool, client_key: str
 ) -> ProposalComment:
-    """A neighbour's comment left on the share page, rate-limited per visitor and per proposal."""
+    """A neighbour's comment left on the share page, rate-limited per visitor and per proposal.
+
+    Anonymous requests see no dealer rows: call it inside crm.core.scoping.unscoped(), or the limits count nothing.
+    """
     if not proposal.is_shared:
         raise FieldError("", _("这个方案已不再分享"))
     nickname = (nickname or "").strip()
@@ -331,9 +347,9 @@ def add_share_comment(
         ProposalComment.created_at >= since,
     )
     if session.scalar(recent.where(ProposalComment.client_key == client_key)) >= COMMENTS_PER_VISITOR:
-        raise FieldError("body", _("留言太频繁了，请 10 分钟后再试"))
+        raise RateLimited("body", _("留言太频繁了，请 10 分钟后再试"))
     if session.scalar(recent) >= COMMENTS_PER_PROPOSAL:
-        raise FieldError("body", _("这个方案的留言太多了，请稍后再试"))
+        raise RateLimited("body", _("这个方案的留言太多了，请稍后再试"))
     comment = ProposalComment(
         dealer_id=proposal.dealer_id,
         proposal_id=proposal.id,
@@ -370,9 +386,43 @@ def resolve_flaw(session: Session, comment: ProposalComment, user: User, resolut
 
 
 def delete_comment(session: Session, comment: ProposalComment) -> None:
+    if comment in comment.proposal.comments:  # keep the loaded list (and open flaws) true
+        comment.proposal.comments.remove(comment)
     session.delete(comment)
     session.flush()
 
 
 def styles() -> tuple[str, ...]:
     return STYLES
+
+
+# --- helpers for the staff pages --------------------------------------------------------------
+
+
+def add_uploaded_image(session: Session, proposal: Proposal, file_storage, caption: str = "") -> ProposalImage:
+    """Verify, strip and store an uploaded photo, then attach it; a refused upload leaves no file behind."""
+    if len(proposal.images) >= MAX_IMAGES:  # before storing anything
+        raise FieldError("image", _("每个方案最多 %(n)d 张图片", n=MAX_IMAGES))
+    if file_storage is None or not getattr(file_storage, "filename", ""):
+        raise FieldError("image", _("请选择或拍摄一张图片"))
+    try:
+        path = save_image(file_storage, f"proposals/{proposal.dealer_id}")
+    except UploadError as error:
+        raise FieldError("image", str(error)) from None
+    try:
+        return add_image(session, proposal, path, caption)
+    except Exception:
+        delete_upload(path)
+        raise
+
+
+def image_paths(proposal: Proposal) -> list[str]:
+    """The stored files of a proposal's images (to delete once the proposal is gone)."""
+    return [image.path for image in proposal.images]
+
+
+def can_dismiss_comment(user: User, comment: ProposalComment) -> bool:
+    """An open flaw may only be unmarked or deleted by someone who resolves flaws, so none vanishes unseen."""
+    if comment.is_flaw and comment.resolved_at is None:
+        return has_permission(user, Permission.RESOLVE_FLAWS)
+    return has_permission(user, Permission.REVIEW_PROPOSALS)

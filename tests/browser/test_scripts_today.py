@@ -82,7 +82,7 @@ def test_main_ip_copies_the_filled_script_and_marks_it_sent(app, world, live_ser
 def test_a_script_with_a_gap_cannot_be_marked_sent_unchanged(app, world, live_server, page):
     task_id = world.a.task_id
     with app.app_context():
-        db.session.get(ScriptTask, task_id).text = "团购价：{团购价}"  # the run has no 团购价
+        db.session.get(ScriptTask, task_id).text = "开发商：{开发商}"  # the world estate has no developer on record
         db.session.commit()
         db.session.remove()
     page_errors: list[str] = []
@@ -93,8 +93,8 @@ def test_a_script_with_a_gap_cannot_be_marked_sent_unchanged(app, world, live_se
     card = page.locator(f"#task-{task_id}")
     gap = card.locator("mark.gap")
     expect(gap).to_be_visible()
-    expect(gap).to_have_text("【待补：团购价】")
-    expect(card.locator("[data-copy-source]")).to_have_value("团购价：【待补：团购价】")
+    expect(gap).to_have_text("【待补：开发商】")
+    expect(card.locator("[data-copy-source]")).to_have_value("开发商：【待补：开发商】")
 
     page.evaluate("window.__samePage = true")
     with page.expect_response(lambda r: f"/scripts/tasks/{task_id}/done" in r.url) as response:
