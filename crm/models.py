@@ -5,8 +5,18 @@ from crm.estates.models import City, Estate, FloorPlan
 from crm.geocoding.models import GeocodeCacheEntry
 from crm.groups.models import Group, GroupAccount, GroupFormulaCheck, GroupMetric
 from crm.imports.models import EstateImport
+from crm.installs.models import (
+    Defect,
+    InspectionAttempt,
+    InspectionPhoto,
+    InspectionStandard,
+    InstallationJob,
+    WarrantyClaim,
+    WarrantyItem,
+)
 from crm.maps.models import TrafficMapSettings
 from crm.offers.models import EarlyBird, GroupOffer, OfferTier, Product, RiskPromise
+from crm.orders.models import Contract, Order, OrderItem, OrderStatusChange
 from crm.org.models import Brand, Dealer, Store, User
 from crm.people.models import Interaction, KeyPersonMove, Person, PersonStageChange
 from crm.plans.models import BattlePlan, PhaseTemplate, PlanEstate, PlanPhase
@@ -22,6 +32,17 @@ from crm.scripts.models import (
 )
 
 __all__ = [
+    "OrderStatusChange",
+    "OrderItem",
+    "Order",
+    "Contract",
+    "WarrantyItem",
+    "WarrantyClaim",
+    "InstallationJob",
+    "InspectionStandard",
+    "InspectionPhoto",
+    "InspectionAttempt",
+    "Defect",
     "ProposalItem",
     "ProposalImage",
     "ProposalConsent",

@@ -86,6 +86,16 @@ class DealerWorld:
     proposal_item_id: int = 0
     comment_id: int = 0
     share_token: str = ""
+    order_id: int = 0
+    order_item_id: int = 0
+    contract_id: int = 0
+    cooperation_contract_id: int = 0
+    job_id: int = 0
+    attempt_id: int = 0
+    photo_id: int = 0
+    defect_id: int = 0
+    warranty_item_id: int = 0
+    claim_id: int = 0
     group_name: str = ""
     person_name: str = ""
     person_phone: str = ""
@@ -235,7 +245,140 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
     _add_group_and_person(session, world, dealer.id, estate.id, marker)
     _add_playbook_run(session, world, marker)
     _add_offer_and_proposal(session, world, marker)
+    _add_order_and_installation(session, world, marker)
     return world
+
+
+def _add_order_and_installation(session, world, marker: str) -> None:
+    """An order of the world's owner (安装中) with a line, a draft sales contract, a draft cooperation contract
+    with the owner as key person, an installation job whose step 1 passed (with a photo) and whose step 2 found
+    a defect (fixed), and — for the isolation walk — a warranty item with a claim."""
+    from decimal import Decimal
+
+    from crm.installs.models import (
+        Defect,
+        InspectionAttempt,
+        InspectionPhoto,
+        InstallationJob,
+        JobStatus,
+        WarrantyClaim,
+        WarrantyItem,
+    )
+    from crm.orders.models import Contract, ContractKind, Order, OrderItem, OrderStatus
+    from crm.org.models import User
+
+    order = Order(
+        dealer_id=world.dealer_id,
+        person_id=world.person_id,
+        estate_id=world.estate_id,
+        floor_plan_id=world.floor_plan_id,
+        proposal_id=world.proposal_id,
+        offer_id=world.offer_id,
+        discount_percent=88,
+        tier_note="满10户88折",
+        deposit_amount=Decimal("500"),
+        deposit_paid_on=date(2026, 11, 10),
+        deposit_in_store=True,
+        building="3",
+        unit="2",
+        room="1201",
+        status=OrderStatus.INSTALLING,
+    )
+    order.items.append(
+        OrderItem(
+            dealer_id=world.dealer_id,
+            product_id=world.product_id,
+            name=f"{marker}木门",
+            model="M-01",
+            colour="胡桃色",
+            unit="樘",
+            quantity=Decimal("3"),
+            list_price=Decimal("1980"),
+            unit_price=Decimal("1742.40"),
+        )
+    )
+    session.add(order)
+    session.flush()
+    sales = Contract(
+        dealer_id=world.dealer_id,
+        kind=ContractKind.SALES,
+        order_id=order.id,
+        person_id=world.person_id,
+        title=f"{marker}销售合同",
+        terms={"payment": "定金 500 元，余款安装前付清"},
+    )
+    cooperation = Contract(
+        dealer_id=world.dealer_id,
+        kind=ContractKind.COOPERATION,
+        person_id=world.person_id,
+        group_id=world.group_id,
+        title=f"{marker}群主合作协议",
+        starts_on=date(2026, 11, 1),
+        ends_on=date(2027, 4, 30),
+        terms={"results": [{"result": "群成员达到 300 人", "reward": "智能门锁一套"}]},
+    )
+    session.add_all([sales, cooperation])
+    session.flush()
+    sales.series_id, cooperation.series_id = sales.id, cooperation.id
+    job = InstallationJob(
+        dealer_id=world.dealer_id,
+        order_id=order.id,
+        scheduled_on=date(2026, 11, 20),
+        building="3",
+        unit="2",
+        room="1201",
+        status=JobStatus.INSPECTING,
+    )
+    job.installers.append(session.get(User, world.user_ids[Role.INSTALLER]))
+    session.add(job)
+    session.flush()
+    first = InspectionAttempt(
+        dealer_id=world.dealer_id,
+        job_id=job.id,
+        step=1,
+        passed=True,
+        performer_user_id=world.user_ids[Role.INSTALLER],
+        checklist=[{"item": "门框垂直度", "passed": True, "note": ""}],
+    )
+    second = InspectionAttempt(
+        dealer_id=world.dealer_id,
+        job_id=job.id,
+        step=2,
+        passed=False,
+        performer_user_id=world.user_ids[Role.CONSULTANT],
+        checklist=[{"item": "门缝均匀", "passed": False, "note": "上缝偏大"}],
+    )
+    session.add_all([first, second])
+    session.flush()
+    photo = InspectionPhoto(
+        dealer_id=world.dealer_id,
+        attempt_id=first.id,
+        path=save_image(file_storage(png_bytes(), "door.png"), f"inspections/{world.dealer_id}"),
+        caption="门框",
+    )
+    defect = Defect(
+        dealer_id=world.dealer_id, job_id=job.id, attempt_id=second.id, step=2, description=f"{marker}门缝偏大"
+    )
+    warranty = WarrantyItem(
+        dealer_id=world.dealer_id,
+        order_id=order.id,
+        item="掉漆、门皮起翘、门框变形",
+        years=5,
+        remedy="免费维修",
+        starts_on=date(2026, 11, 22),
+        ends_on=date(2031, 11, 21),
+    )
+    session.add_all([photo, defect, warranty])
+    session.flush()
+    claim = WarrantyClaim(
+        dealer_id=world.dealer_id, warranty_item_id=warranty.id, reported_on=date(2026, 11, 22), description="门皮起翘"
+    )
+    session.add(claim)
+    session.flush()
+    world.order_id, world.order_item_id = order.id, order.items[0].id
+    world.contract_id, world.cooperation_contract_id = sales.id, cooperation.id
+    world.job_id, world.attempt_id, world.photo_id, world.defect_id = job.id, first.id, photo.id, defect.id
+    world.warranty_item_id, world.claim_id = warranty.id, claim.id
 
 
 def _add_offer_and_proposal(session, world, marker: str) -> None:

@@ -43,6 +43,15 @@ OBJECT_ARGUMENTS = {
     "proposal_image_id": "proposal_image_id",
     "proposal_item_id": "proposal_item_id",
     "comment_id": "comment_id",
+    "order_id": "order_id",
+    "order_item_id": "order_item_id",
+    "contract_id": "contract_id",
+    "job_id": "job_id",
+    "attempt_id": "attempt_id",
+    "photo_id": "photo_id",
+    "defect_id": "defect_id",
+    "warranty_item_id": "warranty_item_id",
+    "claim_id": "claim_id",
 }
 # URL arguments that name no dealer object, and a value to put in the URL for each.
 NON_OBJECT_ARGUMENTS = {
