@@ -359,7 +359,7 @@ def _value_and_offer_evidence(session: Session, group: Group) -> dict[FormulaPar
     from flask_babel import gettext as _
 
     from crm.core.models import local_today
-    from crm.offers.service import current_offer
+    from crm.offers.service import current_offer, discount_label
     from crm.proposals.models import Proposal
 
     evidence: dict[FormulaPart, str] = {}
@@ -374,7 +374,9 @@ def _value_and_offer_evidence(session: Session, group: Group) -> dict[FormulaPar
     offer = current_offer(session, group.estate_id, local_today())
     if offer is not None:
         if offer.tiers:
-            steps = "，".join(_("满%(n)d户%(d)d折", n=t.min_deposits, d=t.discount_percent) for t in offer.tiers)
+            steps = "，".join(
+                _("满%(n)d户%(zhe)s", n=t.min_deposits, zhe=discount_label(t.discount_percent)) for t in offer.tiers
+            )
             gift = _("，到店交定送%(gift)s", gift=offer.store_gift) if offer.store_gift else ""
             evidence[FormulaPart.BENEFIT] = _("团购：%(steps)s", steps=steps) + gift
         if offer.promises:
