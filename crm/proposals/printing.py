@@ -3,17 +3,16 @@ share page shows too (the group price at today's tier, the store to contact, num
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from crm.offers.models import EarlyBird, GroupOffer, OfferTier
-from crm.offers.service import OfferStatus, discount_label, discounted, offer_status
+from crm.offers.service import discount_label
 from crm.org.models import Store
 from crm.proposals.models import Proposal, ProposalKind
+from crm.proposals.queries import group_price
 
 
 def yuan(value: Decimal | int | None) -> str:
@@ -28,78 +27,6 @@ def plain_number(value: Decimal | int | float | None) -> str:
     if not isinstance(value, Decimal):
         value = Decimal(str(value))
     return f"{value.normalize():f}"
-
-
-@dataclass
-class EarlyBirdLeft:
-    bird: EarlyBird
-    places_left: int
-
-
-@dataclass
-class GroupPrice:
-    """The estate's group-buy offer applied to one proposal's total, as it stands today."""
-
-    status: OfferStatus
-    total: Decimal
-
-    @property
-    def offer(self) -> GroupOffer:
-        return self.status.offer
-
-    @property
-    def deposits(self) -> int:
-        return self.status.deposits
-
-    @property
-    def tier(self) -> OfferTier | None:
-        return self.status.tier
-
-    @property
-    def next_tier(self) -> OfferTier | None:
-        return self.status.next_tier
-
-    @property
-    def to_next_tier(self) -> int | None:
-        return self.status.to_next_tier
-
-    @property
-    def price(self) -> Decimal:
-        """The proposal's total at the tier in force (list price when no tier is reached yet)."""
-        return self.status.price(self.total)
-
-    @property
-    def saving(self) -> Decimal:
-        return self.total - self.price
-
-    @property
-    def next_price(self) -> Decimal | None:
-        return discounted(self.total, self.next_tier) if self.next_tier else None
-
-    def tier_price(self, tier: OfferTier) -> Decimal:
-        return discounted(self.total, tier)
-
-    @property
-    def early_birds_left(self) -> list[EarlyBirdLeft]:
-        return [EarlyBirdLeft(bird, bird.first_n - self.deposits) for bird in self.status.early_birds_left]
-
-    @property
-    def is_open(self) -> bool:
-        return self.status.is_open
-
-    @property
-    def not_started(self) -> bool:
-        return self.status.today < self.offer.starts_on
-
-    @property
-    def ended(self) -> bool:
-        return self.status.today > self.offer.ends_on
-
-
-def group_price(session: Session, proposal: Proposal, today: date) -> GroupPrice | None:
-    """The proposal's estate offer at today's number of deposits (None when the estate has no active offer)."""
-    status = offer_status(session, proposal.estate_id, today)
-    return GroupPrice(status, proposal.total) if status else None
 
 
 def contact_store(session: Session, proposal: Proposal) -> Store | None:

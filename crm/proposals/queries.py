@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from crm.core.roles import Role
 from crm.estates.models import Estate, FloorPlan
 from crm.groups.models import Group
-from crm.offers.models import OfferTier, Product
-from crm.offers.service import OfferStatus, offer_status
+from crm.offers.models import EarlyBird, GroupOffer, OfferTier, Product
+from crm.offers.service import OfferStatus, discount_label, discounted, offer_status
 from crm.org.models import User
 from crm.people.models import Person, group_member
 from crm.proposals.models import (
@@ -191,43 +191,82 @@ def load_proposal(session: Session, proposal_id: int) -> Proposal | None:
     ).one_or_none()
 
 
-def tier_label(tier: OfferTier) -> str:
-    """88 → 88折, 90 → 9折 (how a discount is said in Chinese)."""
-    percent = tier.discount_percent
-    return f"{percent // 10}折" if percent % 10 == 0 else f"{percent}折"
+@dataclass
+class EarlyBirdLeft:
+    bird: EarlyBird
+    places_left: int
 
 
 @dataclass
 class GroupPrice:
-    """The proposal's list total at the estate's group-buy offer as it stands today."""
+    """The estate's group-buy offer applied to one proposal's total, as it stands today."""
 
     status: OfferStatus
-    list_total: Decimal
+    total: Decimal
+
+    @property
+    def offer(self) -> GroupOffer:
+        return self.status.offer
+
+    @property
+    def deposits(self) -> int:
+        return self.status.deposits
 
     @property
     def tier(self) -> OfferTier | None:
         return self.status.tier
 
     @property
+    def next_tier(self) -> OfferTier | None:
+        return self.status.next_tier
+
+    @property
+    def to_next_tier(self) -> int | None:
+        return self.status.to_next_tier
+
+    @property
     def tier_label(self) -> str:
-        return tier_label(self.tier) if self.tier else ""
+        return discount_label(self.tier.discount_percent) if self.tier else ""
 
     @property
     def next_tier_label(self) -> str:
-        following = self.status.next_tier
-        return tier_label(following) if following else ""
+        return discount_label(self.next_tier.discount_percent) if self.next_tier else ""
 
     @property
     def price(self) -> Decimal:
-        return self.status.price(self.list_total)
+        """The proposal's total at the tier in force (list price when no tier is reached yet)."""
+        return self.status.price(self.total)
 
     @property
     def saving(self) -> Decimal:
-        return self.list_total - self.price
+        return self.total - self.price
+
+    @property
+    def next_price(self) -> Decimal | None:
+        return discounted(self.total, self.next_tier) if self.next_tier else None
+
+    def tier_price(self, tier: OfferTier) -> Decimal:
+        return discounted(self.total, tier)
+
+    @property
+    def early_birds_left(self) -> list[EarlyBirdLeft]:
+        return [EarlyBirdLeft(bird, bird.first_n - self.deposits) for bird in self.status.early_birds_left]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status.is_open
+
+    @property
+    def not_started(self) -> bool:
+        return self.status.today < self.offer.starts_on
+
+    @property
+    def ended(self) -> bool:
+        return self.status.today > self.offer.ends_on
 
 
 def group_price(session: Session, proposal: Proposal, today: date) -> GroupPrice | None:
-    """团购价: the list total at the tier the estate's offer has reached (None when the estate has no offer)."""
+    """The proposal's estate offer at today's number of deposits (None when the estate has no active offer)."""
     status = offer_status(session, proposal.estate_id, today)
     return GroupPrice(status, proposal.total) if status else None
 

@@ -21,7 +21,8 @@ from crm.core.validation import FieldError
 from crm.extensions import db
 from crm.proposals import service
 from crm.proposals.models import Proposal, ProposalKind
-from crm.proposals.printing import contact_store, discount_label, group_price, plain_number, yuan
+from crm.proposals.printing import contact_store, discount_label, plain_number, yuan
+from crm.proposals.queries import group_price
 
 bp = Blueprint("share", __name__, url_prefix="/s")
 

@@ -17,7 +17,7 @@ from crm.core.validation import FieldError
 from crm.estates.models import Estate
 from crm.extensions import db
 from crm.groups.models import GroupMetric
-from crm.offers.models import GroupOffer, OfferTier
+from crm.offers.models import GroupOffer
 from crm.org.models import User
 from crm.proposals import queries, service
 from crm.proposals.models import (
@@ -234,11 +234,6 @@ def test_group_price_is_the_list_total_at_the_tier_reached(app, world):
         db.session.delete(db.session.get(GroupOffer, world.b.offer_id))
         db.session.flush()
         assert queries.group_price(db.session, other, today) is None
-
-
-@pytest.mark.parametrize(("percent", "label"), [(88, "88折"), (90, "9折"), (95, "95折"), (100, "10折")])
-def test_tier_labels(percent, label):
-    assert queries.tier_label(OfferTier(min_deposits=1, discount_percent=percent)) == label
 
 
 # ---------------------------------------------------------------- images
