@@ -103,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.groups.views import bp as groups_bp
     from crm.home.views import bp as home_bp
     from crm.imports.views import bp as imports_bp
+    from crm.installs.views import bp as installs_bp
     from crm.maps.views import bp as maps_bp
     from crm.offers.views import bp as offers_bp
     from crm.org.views import bp as org_bp
@@ -131,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
         offers_bp,
         proposals_bp,
         share_bp,
+        installs_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -252,7 +252,7 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
 def _add_order_and_installation(session, world, marker: str) -> None:
     """An order of the world's owner (安装中) with a line, a draft sales contract, a draft cooperation contract
     with the owner as key person, an installation job whose step 1 passed (with a photo) and whose step 2 found
-    a defect (fixed), and — for the isolation walk — a warranty item with a claim."""
+    a defect (open: the job is in rework), and — for the isolation walk — a warranty item with a claim."""
     from decimal import Decimal
 
     from crm.installs.models import (
