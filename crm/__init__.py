@@ -106,6 +106,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.installs.views import bp as installs_bp
     from crm.maps.views import bp as maps_bp
     from crm.offers.views import bp as offers_bp
+    from crm.orders.views import bp as orders_bp
     from crm.org.views import bp as org_bp
     from crm.people.io import bp as people_io_bp
     from crm.people.views import bp as people_bp
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
         proposals_bp,
         share_bp,
         installs_bp,
+        orders_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -75,6 +75,10 @@ class Permission(StrEnum):
     RESOLVE_FLAWS = "resolve_flaws"
     VIEW_OFFERS = "view_offers"
     MANAGE_OFFERS = "manage_offers"  # products, group-buy offers, tiers, promises
+    VIEW_ORDERS = "view_orders"
+    EDIT_ORDERS = "edit_orders"  # take orders, change their lines and status, draft contracts
+    SIGN_CONTRACTS = "sign_contracts"  # mark a contract signed (freezing it), cancel an order
+    MANAGE_INSTALLS = "manage_installs"  # schedule installation jobs, edit the inspection standard
 
 
 _DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
@@ -113,6 +117,11 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.RESOLVE_FLAWS: frozenset({Role.DEALER_LEAD, Role.DESIGNER}),
     Permission.VIEW_OFFERS: frozenset(_DEALER_STAFF),
     Permission.MANAGE_OFFERS: frozenset({Role.DEALER_LEAD}),
+    Permission.VIEW_ORDERS: frozenset(_DEALER_STAFF),
+    # Prices and contracts are the sales side's: not designers, helper accounts or installers.
+    Permission.EDIT_ORDERS: frozenset({Role.DEALER_LEAD, Role.OPERATOR, Role.CONSULTANT}),
+    Permission.SIGN_CONTRACTS: frozenset({Role.DEALER_LEAD}),
+    Permission.MANAGE_INSTALLS: frozenset({Role.DEALER_LEAD}),
 }
 
 

@@ -80,7 +80,7 @@ def _job_fields(form: JobForm) -> service.JobFields:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@permission_required(Permission.MANAGE_OFFERS)
+@permission_required(Permission.MANAGE_INSTALLS)
 def create():
     """Schedule an installation (`?order_id=` preselects the order)."""
     orders = queries.schedulable_orders(db.session)
@@ -108,7 +108,7 @@ def create():
 @bp.route("/<int:job_id>/edit", methods=["GET", "POST"])
 def edit(job_id: int):
     job = get_or_404(InstallationJob, job_id)
-    require(Permission.MANAGE_OFFERS)
+    require(Permission.MANAGE_INSTALLS)
     installers = queries.installer_choices(db.session, job.dealer_id)
     for user in job.installers:  # keep a deactivated installer who is on the job selectable
         if user not in installers:
@@ -178,7 +178,7 @@ def _detail_context(job_id: int, **overrides) -> dict:
         "can_record": can_record,
         "can_fix": service.may_fix(current_user, job),
         "may_record": lambda step: service.may_record(current_user, job, step),
-        "can_manage": has_permission(current_user, Permission.MANAGE_OFFERS),
+        "can_manage": has_permission(current_user, Permission.MANAGE_INSTALLS),
         "attempt_form": overrides.pop("attempt_form", None)
         or (_attempt_form(job, upcoming, formdata=False) if can_record else None),
         "fix_form": lambda defect: fix_forms.get(defect.id) or FixForm(formdata=None, prefix=f"d{defect.id}"),
@@ -343,7 +343,7 @@ def resolve_claim(claim_id: int):
 
 
 @bp.route("/standard", methods=["GET", "POST"])
-@permission_required(Permission.MANAGE_OFFERS)
+@permission_required(Permission.MANAGE_INSTALLS)
 def standard():
     form = StandardForm()
     if request.method == "GET":
