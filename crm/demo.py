@@ -17,6 +17,7 @@ from crm.core.roles import Role
 from crm.core.scoping import unscoped
 from crm.estates.models import Estate, EstateAge, EstateFinish, EstateStage, FloorPlan, normalize_estate_name
 from crm.estates.service import EstateFields, FloorPlanFields, add_floor_plan, create_estate
+from crm.installs.demo import seed_orders
 from crm.maps.coords import CoordSystem, from_wgs84
 from crm.maps.models import DEFAULT_SCORE_WEIGHTS, TrafficMapSettings
 from crm.org.models import Dealer, Store, User
@@ -242,6 +243,7 @@ def seed_demo(session: Session) -> dict[str, int]:
             added["people"] += people
         added.update(seed_scripts(session, list(dealers.values())))
         added.update(seed_proposals(session, list(dealers.values())))
+        added.update(seed_orders(session, list(dealers.values())))
 
     return added
 

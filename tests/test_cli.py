@@ -63,6 +63,7 @@ def test_seed_demo_is_realistic_and_idempotent(app):
         assert db.session.scalar(sa.select(sa.func.count(GroupMetric.id))) == 12 * 30  # four operating groups a dealer
         _check_demo_scripts()
         _check_demo_proposals()
+        _check_demo_orders()
         targets = db.session.scalars(sa.select(TrafficMapSettings.yearly_target_orders)).all()
         assert sorted(targets) == [600, 900, 1200]
         for estate in db.session.scalars(sa.select(Estate).where(Estate.lat.is_not(None))):
@@ -120,6 +121,24 @@ def _check_demo_proposals():
     assert any(not p.is_shared for p in personal)  # one still waits for the owner's consent
     flaws = [c for p in proposals for c in p.comments if c.is_flaw]
     assert any(c.resolved_at for c in flaws) and any(c.resolved_at is None for c in flaws)
+
+
+def _check_demo_orders():
+    """QQHR: one order installed and accepted through five steps, one waiting for installation, one deposit."""
+    from crm.installs.models import InspectionAttempt, InstallationJob, JobStatus, WarrantyItem
+    from crm.orders.models import Contract, Order, OrderStatus
+
+    statuses = sorted(db.session.scalars(sa.select(Order.status)))
+    assert statuses == sorted([OrderStatus.WARRANTY, OrderStatus.AWAITING_INSTALL, OrderStatus.DEPOSIT])
+    contracts = db.session.scalars(sa.select(Contract)).all()
+    assert len(contracts) == 3 and all(c.pdf_sha256 and c.signed_at for c in contracts)
+    accepted = db.session.scalars(sa.select(InstallationJob).where(InstallationJob.status == JobStatus.ACCEPTED)).one()
+    steps = db.session.scalars(
+        sa.select(InspectionAttempt.step).where(InspectionAttempt.job_id == accepted.id).order_by(InspectionAttempt.id)
+    ).all()
+    assert steps == [1, 2, 2, 3, 4, 5]  # the spot check failed once, then passed after the fix
+    warranty = db.session.scalars(sa.select(WarrantyItem).where(WarrantyItem.order_id == accepted.order_id)).all()
+    assert len(warranty) == 3 and any(item.claims for item in warranty)
 
 
 def test_demo_accounts_log_in(app, login):
