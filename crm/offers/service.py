@@ -90,18 +90,31 @@ class OfferStatus:
         return discounted(list_price, self.tier)
 
 
-def current_offer(session: Session, estate_id: int, today: date) -> GroupOffer | None:
-    """The estate's active offer covering today, else its latest active one (none if it has none)."""
+def current_offers(session: Session, estate_ids, today: date) -> dict[int, GroupOffer]:
+    """Per estate, its active offer covering today, else its latest active one; in one query (plus loaders)."""
+    estate_ids = set(estate_ids)
+    if not estate_ids:
+        return {}
     offers = session.scalars(
         sa.select(GroupOffer)
-        .where(GroupOffer.estate_id == estate_id, GroupOffer.is_active.is_(True))
+        .where(GroupOffer.estate_id.in_(estate_ids), GroupOffer.is_active.is_(True))
         .order_by(GroupOffer.starts_on.desc(), GroupOffer.id.desc())
         .options(
             selectinload(GroupOffer.tiers), selectinload(GroupOffer.early_birds), selectinload(GroupOffer.promises)
         )
     ).all()
-    covering = [offer for offer in offers if offer.starts_on <= today <= offer.ends_on]
-    return (covering or offers or [None])[0]
+    chosen: dict[int, GroupOffer] = {}
+    for offer in offers:  # newest first: the first covering today wins, else the first seen
+        covers = offer.starts_on <= today <= offer.ends_on
+        current = chosen.get(offer.estate_id)
+        if current is None or (covers and not current.starts_on <= today <= current.ends_on):
+            chosen[offer.estate_id] = offer
+    return chosen
+
+
+def current_offer(session: Session, estate_id: int, today: date) -> GroupOffer | None:
+    """The estate's active offer covering today, else its latest active one (none if it has none)."""
+    return current_offers(session, {estate_id}, today).get(estate_id)
 
 
 def offer_status(session: Session, estate_id: int, today: date) -> OfferStatus | None:

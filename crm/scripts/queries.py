@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from crm.core.models import BUSINESS_TIMEZONE
 from crm.groups.models import Group
+from crm.offers.service import current_offers
 from crm.org.models import Store, User
 from crm.scripts.models import (
     Playbook,
@@ -212,30 +213,8 @@ def _load_run_context(session: Session, runs) -> dict[int, dict[str, str]]:
     stores_by_dealer = defaultdict(list)
     for store in session.scalars(sa.select(Store).where(Store.dealer_id.in_(dealer_ids)).order_by(Store.name)):
         stores_by_dealer[store.dealer_id].append(store)
-    offers = _current_offers(session, {run.group.estate_id for run in runs})
+    offers = current_offers(session, {run.group.estate_id for run in runs}, local_now().date())
     return {run.id: run_values(run, stores_by_dealer[run.dealer_id], offers.get(run.group.estate_id)) for run in runs}
-
-
-def _current_offers(session: Session, estate_ids: set[int]) -> dict:
-    """Each estate's active offer covering today, else its latest active one (as crm.offers.service.current_offer)."""
-    from crm.offers.models import GroupOffer
-
-    if not estate_ids:
-        return {}
-    today = local_now().date()
-    offers = session.scalars(
-        sa.select(GroupOffer)
-        .where(GroupOffer.estate_id.in_(estate_ids), GroupOffer.is_active.is_(True))
-        .order_by(GroupOffer.starts_on.desc(), GroupOffer.id.desc())
-        .options(selectinload(GroupOffer.tiers))
-    ).all()
-    chosen: dict = {}
-    for offer in offers:
-        covers = offer.starts_on <= today <= offer.ends_on
-        current = chosen.get(offer.estate_id)
-        if current is None or (covers and not (current.starts_on <= today <= current.ends_on)):
-            chosen[offer.estate_id] = offer
-    return chosen
 
 
 def _is_overdue(task: ScriptTask, now: datetime) -> bool:
