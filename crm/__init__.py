@@ -98,6 +98,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from crm.auth.views import bp as auth_bp
+    from crm.coverage.views import bp as coverage_bp
     from crm.estates.views import bp as estates_bp
     from crm.geocoding.views import bp as geocoding_bp
     from crm.groups.views import bp as groups_bp
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
         share_bp,
         installs_bp,
         orders_bp,
+        coverage_bp,
     ):
         app.register_blueprint(blueprint)
 

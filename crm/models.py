@@ -1,6 +1,7 @@
 """Every model, imported in one place for Alembic and for relationship resolution."""
 
 from crm.auth.models import LoginAttempt
+from crm.coverage.models import BaseDealRate, CoverageDecision, CoverageSettings, TerritoryAssignment
 from crm.estates.models import City, Estate, FloorPlan
 from crm.geocoding.models import GeocodeCacheEntry
 from crm.groups.models import Group, GroupAccount, GroupFormulaCheck, GroupMetric
@@ -32,6 +33,10 @@ from crm.scripts.models import (
 )
 
 __all__ = [
+    "BaseDealRate",
+    "CoverageDecision",
+    "CoverageSettings",
+    "TerritoryAssignment",
     "OrderStatusChange",
     "OrderItem",
     "Order",

@@ -68,12 +68,16 @@ NON_OBJECT_ARGUMENTS = {
     "day",
     "name",
     "n",
+    "city_id",  # cities are reference data shared by every dealer
+    "rate_id",  # HQ's base-deals table: no dealer's data
 }
 NON_OBJECT_SAMPLES = {
     "token": "0123456789abcdef0123456789abcdef.csv",  # a well-formed people-import token
     "day": "1",
     "name": lambda dealer_world: dealer_world.playbook_image_name,  # a script image the dealer uploaded
     "n": "0",
+    "city_id": "1",
+    "rate_id": "1",
 }
 
 

@@ -79,6 +79,8 @@ class Permission(StrEnum):
     EDIT_ORDERS = "edit_orders"  # take orders, change their lines and status, draft contracts
     SIGN_CONTRACTS = "sign_contracts"  # mark a contract signed (freezing it), cancel an order
     MANAGE_INSTALLS = "manage_installs"  # schedule installation jobs, edit the inspection standard
+    VIEW_COVERAGE = "view_coverage"  # HQ's coverage of every dealer: aggregates and estate facts, never people
+    DECIDE_COVERAGE = "decide_coverage"  # penalties/support, territory rulings, base deals, thresholds
 
 
 _DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
@@ -122,6 +124,8 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_ORDERS: frozenset({Role.DEALER_LEAD, Role.OPERATOR, Role.CONSULTANT}),
     Permission.SIGN_CONTRACTS: frozenset({Role.DEALER_LEAD}),
     Permission.MANAGE_INSTALLS: frozenset({Role.DEALER_LEAD}),
+    Permission.VIEW_COVERAGE: HQ_ROLES,
+    Permission.DECIDE_COVERAGE: frozenset({Role.HQ_ADMIN}),
 }
 
 

@@ -10,9 +10,9 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from crm.core.models import DealerOwned, TimestampMixin, enum_type
+from crm.core.models import DealerOwned, TimestampMixin, enum_type, local_today
 from crm.extensions import db
 from crm.maps.models import HasPosition
 
@@ -33,6 +33,11 @@ class EstateStage(StrEnum):
     @property
     def label(self) -> str:
         return str(STAGE_LABELS[self])
+
+    @property
+    def is_worked(self) -> bool:
+        """The dealer has chosen to work this estate (HQ counts it as targeted)."""
+        return self not in (EstateStage.UNPLANNED, EstateStage.ABANDONED)
 
 
 STAGE_LABELS = {
@@ -96,6 +101,7 @@ class Estate(DealerOwned, HasPosition, TimestampMixin, db.Model):
         sa.UniqueConstraint("dealer_id", "city_id", "name_key"),
         sa.CheckConstraint("households IS NULL OR households >= 0", name="households_not_negative"),
         sa.Index("ix_estate_dealer_stage", "dealer_id", "stage"),
+        sa.Index("ix_estate_city_name_key", "city_id", "name_key"),  # the same estate claimed by two dealers
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,12 +122,23 @@ class Estate(DealerOwned, HasPosition, TimestampMixin, db.Model):
     )  # 竞品, names separated by 、or ,
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     stage: Mapped[EstateStage] = mapped_column(enum_type(EstateStage, 20), default=EstateStage.UNPLANNED)
+    # The day the dealer chose to work the estate: HQ's 有盘不做 clock starts here.
+    targeted_on: Mapped[date | None]
 
     city: Mapped[City] = relationship()
     dealer: Mapped[Dealer] = relationship()  # noqa: F821
     floor_plans: Mapped[list[FloorPlan]] = relationship(
         back_populates="estate", cascade="all, delete-orphan", order_by="FloorPlan.name"
     )
+
+    @validates("stage")
+    def _start_or_stop_the_target_clock(self, _key, stage):
+        stage = EstateStage(stage)
+        if not stage.is_worked:
+            self.targeted_on = None
+        elif self.targeted_on is None:
+            self.targeted_on = local_today()
+        return stage
 
     @property
     def competitor_names(self) -> list[str]:

@@ -200,7 +200,7 @@ class GroupMetric(DealerOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(sa.ForeignKey("group.id", ondelete="CASCADE"), index=True)
-    day: Mapped[date]
+    day: Mapped[date] = mapped_column(index=True)  # HQ asks which groups reported in the last N days
     members: Mapped[int] = mapped_column(default=0)
     owners: Mapped[int] = mapped_column(default=0)
     joins: Mapped[int] = mapped_column(default=0)

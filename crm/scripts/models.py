@@ -178,7 +178,8 @@ class ScriptTask(DealerOwned, db.Model):
     sent_text: Mapped[str | None] = mapped_column(sa.Text)  # exactly what was posted
     skip_reason: Mapped[str] = mapped_column(sa.String(200), default="")
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    finished_on: Mapped[date | None]  # the local date, to tell whether it was done on time
+    # The local date, to tell whether it was done on time (and, for HQ, whether the group is worked).
+    finished_on: Mapped[date | None] = mapped_column(index=True)
     finished_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
 
     run: Mapped[ScriptRun] = relationship()
