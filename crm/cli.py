@@ -129,3 +129,43 @@ def import_estates_command(file, dealer_code, city_name, coord_system, dry_run):
     if preview.problems:
         raise click.ClickException("；".join(preview.problems))
     click.echo("预演，未写入任何数据 / dry run, nothing written" if dry_run else "已导入 / applied")
+
+
+@crm_cli.command("backup")
+@click.argument("directory", type=click.Path(file_okay=False))
+def backup_command(directory):
+    """Back up the database and the uploads together into a new folder under DIRECTORY."""
+    from crm.core.backup import BackupError, create_backup
+
+    try:
+        result = create_backup(directory)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    rows = sum(result.manifest["row_counts"].values())
+    click.echo(f"备份完成 / backup written: {result.path} ({result.manifest['database']}, {rows} rows)")
+
+
+@crm_cli.command("restore")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(directory, yes):
+    """Replace the database and the uploads with a backup made by `crm backup` (stop the app first)."""
+    from crm.core.backup import BackupError, read_manifest, restore_backup
+
+    try:
+        manifest = read_manifest(directory)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    if not yes:
+        click.confirm(
+            f"用 {manifest['created_at']} 的备份覆盖当前数据库和上传文件？/ Replace everything with this backup?",
+            abort=True,
+        )
+    try:
+        restore_backup(directory)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"已恢复 / restored: {directory} (schema {manifest['schema_revision']}); "
+        "如备份较旧请运行 / if the backup is older run: flask --app wsgi db upgrade"
+    )
