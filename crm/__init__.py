@@ -171,7 +171,7 @@ def _register_request_hooks(app: Flask) -> None:
             "default-src 'self'; img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; "
             "script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'",
         )
-        if current_user.is_authenticated:
+        if session.get("_user_id"):  # the session, not current_user: no database round trip (it may be down)
             # Dealer pages hold private data: keep them out of shared caches and back-button caches.
             response.headers.setdefault("Cache-Control", "no-store")
         return response

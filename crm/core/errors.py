@@ -1,6 +1,8 @@
 """Error pages in the user's language; never a stack trace."""
 
+import sqlalchemy as sa
 from flask import Flask, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -35,6 +37,17 @@ def register_error_handlers(app: Flask) -> None:
         if error.code and error.code < 400:
             return error
         return render_error(error.code or 500)
+
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def _database_unavailable(error):
+        # The database restarting or out of reach: say so and let the client retry; the pool
+        # (pool_pre_ping) reconnects on the next request, no app restart needed.
+        db.session.remove()
+        app.logger.warning("Database unavailable: %s", error.__class__.__name__)
+        # Rendered without the context processors: Flask-Login's would ask the database for the user.
+        body = app.jinja_env.get_template("errors/unavailable.html").render(current_language=get_locale().language)
+        return body, 503, {"Retry-After": "5", "Cache-Control": "no-store"}
 
     if app.testing:
         return  # let tests see the real exception
