@@ -105,6 +105,7 @@ def _register_blueprints(app: Flask) -> None:
     from crm.home.views import bp as home_bp
     from crm.imports.views import bp as imports_bp
     from crm.installs.views import bp as installs_bp
+    from crm.jobs.views import bp as jobs_bp
     from crm.maps.views import bp as maps_bp
     from crm.offers.views import bp as offers_bp
     from crm.orders.views import bp as orders_bp
@@ -137,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
         installs_bp,
         orders_bp,
         coverage_bp,
+        jobs_bp,
     ):
         app.register_blueprint(blueprint)
 

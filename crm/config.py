@@ -76,6 +76,12 @@ def build_config(overrides: dict | None = None) -> dict:
         "PASSWORD_HASH_METHOD": "scrypt",
         "ESTATES_PER_PAGE": 25,
         "BEHIND_PROXY": _env_bool("BEHIND_PROXY", False),
+        # Background jobs: with a Redis URL slow work goes to RQ workers (`crm worker`); without, requests do it.
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "JOBS_QUEUE": os.environ.get("JOBS_QUEUE", "pantu"),
+        # Above these sizes a printout is made by a background job (when REDIS_URL is set).
+        "JOB_THRESHOLD_PLAN_ESTATES": int(os.environ.get("JOB_THRESHOLD_PLAN_ESTATES", "30")),
+        "JOB_THRESHOLD_MAP_ESTATES": int(os.environ.get("JOB_THRESHOLD_MAP_ESTATES", "300")),
     }
     config.update(overrides)
     config["PANTU_ENV"] = env

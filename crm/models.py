@@ -15,6 +15,7 @@ from crm.installs.models import (
     WarrantyClaim,
     WarrantyItem,
 )
+from crm.jobs.models import BackgroundJob
 from crm.maps.models import TrafficMapSettings
 from crm.offers.models import EarlyBird, GroupOffer, OfferTier, Product, RiskPromise
 from crm.orders.models import Contract, Order, OrderItem, OrderStatusChange
@@ -33,6 +34,7 @@ from crm.scripts.models import (
 )
 
 __all__ = [
+    "BackgroundJob",
     "BaseDealRate",
     "CoverageDecision",
     "CoverageSettings",

@@ -45,6 +45,7 @@ def make_test_app(database_url: str, upload_folder: str, **overrides):
         "UPLOAD_FOLDER": upload_folder,
         "WTF_CSRF_ENABLED": False,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "REDIS_URL": "",  # jobs run in the request unless a test gives a Redis
     }
     config.update(overrides)
     return create_app(config)

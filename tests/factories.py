@@ -96,6 +96,7 @@ class DealerWorld:
     defect_id: int = 0
     warranty_item_id: int = 0
     claim_id: int = 0
+    background_job_id: int = 0
     group_name: str = ""
     person_name: str = ""
     person_phone: str = ""
@@ -246,7 +247,32 @@ def build_dealer(session, brand, code: str, dealer_name: str, city, marker: str,
     _add_playbook_run(session, world, marker)
     _add_offer_and_proposal(session, world, marker)
     _add_order_and_installation(session, world, marker)
+    _add_background_job(session, world, dealer.id, marker)
     return world
+
+
+def _add_background_job(session, world, dealer_id: int, marker: str) -> None:
+    """A finished background job of the dealer lead's, with its result file."""
+    from crm.jobs.models import BackgroundJob, JobStatus
+    from crm.jobs.registry import PDF_MIMETYPE, JobResult
+    from crm.jobs.service import _store_result
+
+    job = BackgroundJob(
+        dealer_id=dealer_id,
+        kind="plans.battle_pdf",
+        params={"plan_id": world.plan_id},
+        title=f"{marker}作战规划图",
+        created_by_id=world.user_ids[Role.DEALER_LEAD],
+        status=JobStatus.DONE,
+        attempts=1,
+        progress=100,
+    )
+    session.add(job)
+    session.flush()
+    result = JobResult(b"%PDF-1.4\n%%EOF\n", f"{marker}作战规划图.pdf", PDF_MIMETYPE)
+    job.result_path, job.result_name, job.result_mimetype = _store_result(job, result), result.filename, PDF_MIMETYPE
+    session.flush()
+    world.background_job_id = job.id
 
 
 def _add_order_and_installation(session, world, marker: str) -> None:

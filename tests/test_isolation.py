@@ -52,6 +52,7 @@ OBJECT_ARGUMENTS = {
     "defect_id": "defect_id",
     "warranty_item_id": "warranty_item_id",
     "claim_id": "claim_id",
+    "background_job_id": "background_job_id",
 }
 # URL arguments that name no dealer object, and a value to put in the URL for each.
 NON_OBJECT_ARGUMENTS = {

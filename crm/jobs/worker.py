@@ -1,0 +1,40 @@
+"""What an RQ worker runs: `perform(job_id)` inside the app, and the worker loop for `crm worker`."""
+
+from __future__ import annotations
+
+from flask import current_app, has_app_context
+from rq import Queue, Worker
+
+from crm.extensions import db
+
+_app = None
+
+
+def perform(job_id: int) -> None:
+    """Entry point of every queued job (enqueued by name, so the worker imports only this module)."""
+    if has_app_context():
+        _run(job_id)
+        return
+    global _app
+    if _app is None:
+        from crm import create_app
+
+        _app = create_app()
+    with _app.app_context():
+        _run(job_id)
+
+
+def _run(job_id: int) -> None:
+    from crm.jobs.service import run_job
+
+    # A forked work horse must not share its parent's database connections.
+    db.engine.dispose(close=False)
+    try:
+        run_job(db.session, job_id)
+    finally:
+        db.session.remove()
+
+
+def work(connection, *, burst: bool = False) -> None:
+    queue = Queue(current_app.config["JOBS_QUEUE"], connection=connection)
+    Worker([queue], connection=connection).work(burst=burst, with_scheduler=False)
