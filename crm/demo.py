@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from crm.core.roles import Role
 from crm.core.scoping import unscoped
+from crm.coverage.demo import seed_coverage
 from crm.estates.models import Estate, EstateAge, EstateFinish, EstateStage, FloorPlan, normalize_estate_name
 from crm.estates.service import EstateFields, FloorPlanFields, add_floor_plan, create_estate
 from crm.installs.demo import seed_orders
@@ -244,6 +245,9 @@ def seed_demo(session: Session) -> dict[str, int]:
         added.update(seed_scripts(session, list(dealers.values())))
         added.update(seed_proposals(session, list(dealers.values())))
         added.update(seed_orders(session, list(dealers.values())))
+        # Coverage adds to kinds counted above (orders, estates): its counts are summed in, not replaced.
+        for kind, count in seed_coverage(session, list(dealers.values())).items():
+            added[kind] = added.get(kind, 0) + count
 
     return added
 
