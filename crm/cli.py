@@ -169,3 +169,16 @@ def restore_command(directory, yes):
         f"已恢复 / restored: {directory} (schema {manifest['schema_revision']}); "
         "如备份较旧请运行 / if the backup is older run: flask --app wsgi db upgrade"
     )
+
+
+@crm_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then stop.")
+def worker_command(burst):
+    """Run background jobs from Redis (REDIS_URL) until stopped; start one or more per machine."""
+    from crm.jobs.service import redis_connection
+    from crm.jobs.worker import work
+
+    connection = redis_connection()
+    if connection is None:
+        raise click.ClickException("REDIS_URL 未设置：没有 Redis 时任务在请求中直接运行 / REDIS_URL is not set")
+    work(connection, burst=burst)

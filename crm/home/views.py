@@ -29,9 +29,21 @@ def index():
 
 @bp.route("/healthz")
 def healthz():
-    """Liveness for the load balancer: the database answers."""
+    """For the load balancer: 503 when the database does not answer. Redis (when configured) is reported;
+    without it the app still serves (slow work runs in the request), so it only makes the status degraded."""
+    from crm.jobs.service import redis_reachable
+
     try:
         db.session.execute(sa.text("SELECT 1"))
+        database = True
     except sa.exc.SQLAlchemyError:
-        return jsonify(status="error", database=False), 503
-    return jsonify(status="ok", database=True)
+        db.session.rollback()
+        database = False
+    redis = redis_reachable()
+    body = {"status": "ok" if database and redis is not False else "degraded", "database": database}
+    if redis is not None:
+        body["redis"] = redis
+    if not database:
+        body["status"] = "error"
+        return jsonify(body), 503
+    return jsonify(body)

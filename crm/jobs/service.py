@@ -197,3 +197,8 @@ def retry(session: Session, job: BackgroundJob) -> None:
     job.queued_at = utcnow()
     session.commit()
     dispatch(session, job.id)
+
+
+def should_defer(size: int, threshold_setting: str) -> bool:
+    """A printout of `size` things goes to a worker when Redis is configured and it is over the threshold."""
+    return jobs_enabled() and size > current_app.config[threshold_setting]

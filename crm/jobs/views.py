@@ -60,3 +60,9 @@ def retry(background_job_id: int):
         service.retry(db.session, job)
         current_app.logger.info("Job %s retried by user %s", job.id, current_user.id)
     return redirect(url_for("jobs.show", background_job_id=job.id))
+
+
+def start_job(kind: str, params: dict, title: str):
+    """From another page's view: submit the job for the current user and show its page."""
+    job = service.submit(db.session, kind, params, current_user, title)
+    return redirect(url_for("jobs.show", background_job_id=job.id))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import current_app, has_app_context
 from rq import Queue, Worker
 
 from crm.extensions import db
 
 _app = None
+_WORKER_PID = os.getpid()  # the process that imported this module: the worker, before it forks work horses
 
 
 def perform(job_id: int) -> None:
@@ -27,14 +30,16 @@ def perform(job_id: int) -> None:
 def _run(job_id: int) -> None:
     from crm.jobs.service import run_job
 
-    # A forked work horse must not share its parent's database connections.
-    db.engine.dispose(close=False)
+    if os.getpid() != _WORKER_PID:
+        # A forked work horse must not use (or close) the connections it inherited from the worker.
+        db.engine.dispose(close=False)
     try:
         run_job(db.session, job_id)
     finally:
         db.session.remove()
 
 
-def work(connection, *, burst: bool = False) -> None:
+def work(connection, *, burst: bool = False, worker_class: type[Worker] = Worker) -> None:
+    """Take jobs from the queue (each in a forked work horse, so a crash or a kill costs one job only)."""
     queue = Queue(current_app.config["JOBS_QUEUE"], connection=connection)
-    Worker([queue], connection=connection).work(burst=burst, with_scheduler=False)
+    worker_class([queue], connection=connection).work(burst=burst, with_scheduler=False)

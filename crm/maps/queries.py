@@ -135,6 +135,11 @@ def estate_features(session: Session, filters: MapFilters, system: CoordSystem) 
     return {"type": "FeatureCollection", "features": features}
 
 
+def count_estates(session: Session, filters: MapFilters) -> int:
+    """How many estates the filters select (to tell a quick printout from a long one)."""
+    return session.scalar(_filtered(sa.select(sa.func.count(Estate.id)), filters))
+
+
 def map_cities(session: Session) -> list[City]:
     """Cities the user has positioned estates or stores in."""
     estate_cities = sa.select(Estate.city_id).where(Estate.lat.is_not(None))

@@ -12,6 +12,8 @@ from crm.estates.models import City, Estate, EstateAge, EstateStage
 from crm.estates.queries import districts
 from crm.extensions import db
 from crm.groups.queries import estate_group_summary
+from crm.jobs.service import should_defer
+from crm.jobs.views import start_job
 from crm.maps import queries, service
 from crm.maps.builder import STAGE_COLORS, build_map, build_placement_map
 from crm.maps.coords import from_wgs84
@@ -139,11 +141,10 @@ def traffic_pdf():
         dealer = db.session.get(Dealer, filters.dealer_id) if filters.dealer_id else None
     else:
         dealer = current_user.dealer
-    pdf, filename = traffic_map_pdf(
-        db.session,
-        filters,
-        city,
-        dealer_name=dealer.name if dealer else _("总部"),
-        show_dealer=dealer is None,  # HQ looking at every dealer: say whose each estate is
-    )
+    dealer_name = dealer.name if dealer else _("总部")
+    show_dealer = dealer is None  # HQ looking at every dealer: say whose each estate is
+    if city is not None and should_defer(queries.count_estates(db.session, filters), "JOB_THRESHOLD_MAP_ESTATES"):
+        params = {"filters": filters.as_args(), "dealer_name": dealer_name, "show_dealer": show_dealer}
+        return start_job("maps.traffic_pdf", params, _("楼盘流量地图：%(city)s", city=city.name))
+    pdf, filename = traffic_map_pdf(db.session, filters, city, dealer_name=dealer_name, show_dealer=show_dealer)
     return pdf_response(pdf, filename)

@@ -245,8 +245,12 @@ def battle_map_pdf(plan_id: int):
     """The battle map to pin on the store wall (A3 landscape)."""
     get_or_404(BattlePlan, plan_id)
     require(Permission.VIEW_PLANS)
+    from crm.jobs.service import should_defer
+    from crm.jobs.views import start_job
     from crm.pdf.engine import pdf_response
     from crm.plans.printing import battle_map_pdf as render
 
     plan = queries.load_plan(db.session, plan_id)
+    if should_defer(len(plan.estates), "JOB_THRESHOLD_PLAN_ESTATES"):
+        return start_job("plans.battle_pdf", {"plan_id": plan.id}, _("作战规划图：%(title)s", title=plan.title))
     return pdf_response(render(db.session, plan), f"{plan.title}.pdf")
