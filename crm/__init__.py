@@ -93,10 +93,12 @@ def _init_extensions(app: Flask) -> None:
         return load_user(db.session, user_id)
 
     # Import every model so Alembic and relationship strings see the whole schema.
+    import crm.audit.service  # noqa: F401  (the audit trail's flush listener)
     import crm.models  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
+    from crm.audit.views import bp as audit_bp
     from crm.auth.views import bp as auth_bp
     from crm.coverage.views import bp as coverage_bp
     from crm.estates.views import bp as estates_bp
@@ -139,6 +141,7 @@ def _register_blueprints(app: Flask) -> None:
         orders_bp,
         coverage_bp,
         jobs_bp,
+        audit_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -1,5 +1,6 @@
 """Every model, imported in one place for Alembic and for relationship resolution."""
 
+from crm.audit.models import AuditEntry
 from crm.auth.models import LoginAttempt
 from crm.coverage.models import BaseDealRate, CoverageDecision, CoverageSettings, TerritoryAssignment
 from crm.estates.models import City, Estate, FloorPlan
@@ -34,6 +35,7 @@ from crm.scripts.models import (
 )
 
 __all__ = [
+    "AuditEntry",
     "BackgroundJob",
     "BaseDealRate",
     "CoverageDecision",

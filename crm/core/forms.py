@@ -9,10 +9,13 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, DecimalField, FloatField, IntegerField, SelectChoice
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import DateField, DecimalField, FloatField, HiddenField, IntegerField, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from crm.core.models import BUSINESS_TIMEZONE
 from crm.core.validation import FieldError, attach_to_form
 from crm.extensions import db
 
@@ -129,6 +132,8 @@ __all__ = [
     "int_or_none",
     "required",
     "save_form",
+    "carry_version",
+    "VersionField",
     "form_status",
     "input_required",
     "Length",
@@ -137,22 +142,89 @@ __all__ = [
 ]
 
 
-def save_form(form, action: Callable[[], T]) -> T | None:
+class VersionField(HiddenField):
+    """The version of the row the form was shown with (optimistic locking, see crm.core.models.Versioned)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = int(valuelist[0]) if valuelist and valuelist[0] else None
+        except ValueError:
+            self.data = None
+
+
+def carry_version(form, obj) -> None:
+    """Put the row's current version into a form about to be shown (forms built from `obj=` do it themselves)."""
+    if not form.is_submitted():
+        form.version.data = obj.version
+
+
+def save_form(form, action: Callable[[], T], *, versioned=None) -> T | None:
     """Validate `form` and run the service call `action`, committing once.
 
     Returns the action's result, or None when the form is invalid or the service refused the
-    input (its FieldError is shown on the form and nothing is saved).
+    input (its FieldError is shown on the form and nothing is saved). With `versioned` (the row
+    being edited), a form shown before someone else saved that row is refused with what they
+    changed, never saved over it.
     """
     if not form.validate_on_submit():
         return None
+    # A form without a version (a script, not our page) is checked only by the database's version guard.
+    shown = getattr(getattr(form, "version", None), "data", None)
+    if versioned is not None and shown is not None and shown != versioned.version:
+        _report_conflict(form, versioned)
+        return None
     try:
         result = action()
+        db.session.commit()
     except FieldError as error:
         db.session.rollback()
         attach_to_form(form, error)
         return None
-    db.session.commit()
+    except StaleDataError:  # saved by someone else between our check and our write
+        db.session.rollback()
+        if versioned is None:
+            raise
+        _report_conflict(form, versioned)
+        return None
     return result
+
+
+def _report_conflict(form, row) -> None:
+    from crm.audit.queries import field_label
+    from crm.audit.service import audited_models, changes_since
+
+    db.session.refresh(row)
+    if getattr(form, "version", None) is None:  # a form that does not carry a version (it only adds to the row)
+        form.form_errors.append(_("保存冲突：这条记录刚刚被别人修改。您的操作尚未保存，请刷新页面后再试。"))
+        return
+    seen = form.version.data or 0
+    spec = audited_models().get(type(row))
+    entries = changes_since(db.session, spec.entity, row.id, seen) if spec else []
+    described = []
+    for entry in entries:
+        fields = "；".join(
+            f"{_label(form, key, field_label)} {_shown(old)} → {_shown(new)}"
+            for key, (old, new) in entry.changes.items()
+        )
+        who = entry.user_name or _("系统")
+        when = entry.at.astimezone(BUSINESS_TIMEZONE).strftime("%m-%d %H:%M")
+        described.append(_("%(who)s 于 %(when)s 修改了：%(fields)s", who=who, when=when, fields=fields or "—"))
+    form.form_errors.append(
+        _("保存冲突：您打开此页之后，这条记录已被别人修改。")
+        + " ".join(described)
+        + " "
+        + _("您的修改尚未保存：请核对下方内容，确认后再次保存。")
+    )
+    form.version.data = row.version  # saving again now is a deliberate choice, made knowing the above
+
+
+def _label(form, key: str, fallback) -> str:
+    field = getattr(form, key, None)
+    return str(field.label.text) if field is not None and hasattr(field, "label") else fallback(key)
+
+
+def _shown(value) -> str:
+    return "—" if value in (None, "") else str(value)
 
 
 def form_status() -> int:

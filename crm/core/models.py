@@ -74,3 +74,18 @@ class SharedByHQ:
     @property
     def is_hq_template(self) -> bool:
         return self.dealer_id is None
+
+
+class Versioned:
+    """A row staff edit concurrently: every UPDATE checks and bumps `version` (optimistic locking).
+
+    A save based on a stale version fails instead of overwriting the other person's change: forms
+    carry the version they were shown (crm.core.forms.VersionField) and `save_form` refuses a
+    mismatch; two saves racing past that check meet SQLAlchemy's StaleDataError.
+    """
+
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:
+        return {"version_id_col": cls.version}

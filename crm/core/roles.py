@@ -81,6 +81,7 @@ class Permission(StrEnum):
     MANAGE_INSTALLS = "manage_installs"  # schedule installation jobs, edit the inspection standard
     VIEW_COVERAGE = "view_coverage"  # HQ's coverage of every dealer: aggregates and estate facts, never people
     DECIDE_COVERAGE = "decide_coverage"  # penalties/support, territory rulings, base deals, thresholds
+    VIEW_AUDIT = "view_audit"  # the audit trail: a dealer lead their dealer's, HQ its own decisions'
 
 
 _DEALER_STAFF = {Role.DEALER_LEAD, Role.OPERATOR, Role.ASSISTANT, Role.DESIGNER, Role.CONSULTANT}
@@ -126,6 +127,7 @@ ROLE_PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_INSTALLS: frozenset({Role.DEALER_LEAD}),
     Permission.VIEW_COVERAGE: HQ_ROLES,
     Permission.DECIDE_COVERAGE: frozenset({Role.HQ_ADMIN}),
+    Permission.VIEW_AUDIT: frozenset({Role.DEALER_LEAD}) | HQ_ROLES,
 }
 
 

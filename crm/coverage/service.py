@@ -77,6 +77,15 @@ def record_decision(
     on_list = coverage is not None and (
         coverage.neglected if list_kind is DecisionList.NEGLECTED else coverage.operating
     )
+    if on_list and list_kind is DecisionList.NEGLECTED:
+        # An estate HQ gave to another dealer is off this dealer's 有盘不做 list (as queries.candidates says).
+        ruling = session.scalar(
+            sa.select(TerritoryAssignment.dealer_id)
+            .where(TerritoryAssignment.city_id == estate.city_id, TerritoryAssignment.name_key == estate.name_key)
+            .order_by(TerritoryAssignment.id.desc())
+            .limit(1)
+        )
+        on_list = ruling is None or ruling == estate.dealer_id
     if not on_list:
         raise FieldError("kind", _("该楼盘已不在「%(list)s」名单上，请刷新页面", list=list_kind.label))
     decision = CoverageDecision(

@@ -9,6 +9,7 @@ from crm.core.forms import (
     LocalizedFloatField,
     LocalizedIntegerField,
     MonthField,
+    VersionField,
     choices,
     required,
 )
@@ -17,6 +18,7 @@ from crm.maps.coords import CoordSystem
 
 
 class EstateForm(FlaskForm):
+    version = VersionField()  # optimistic locking: the version this form was shown with
     name = StringField(_l("楼盘名称"), validators=[required(_l("请填写楼盘名称")), Length(max=100)])
     city_id = SelectField(_l("城市"), coerce=int, validators=[required(_l("请选择城市"))])
     district = StringField(_l("区域"), validators=[Optional(), Length(max=50)])

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from crm.core.models import DealerOwned, TimestampMixin, enum_type, local_today
+from crm.core.models import DealerOwned, TimestampMixin, Versioned, enum_type, local_today
 from crm.extensions import db
 from crm.maps.models import HasPosition
 
@@ -94,7 +94,7 @@ class City(TimestampMixin, db.Model):
         return f"<City {self.name}>"
 
 
-class Estate(DealerOwned, HasPosition, TimestampMixin, db.Model):
+class Estate(Versioned, DealerOwned, HasPosition, TimestampMixin, db.Model):
     """楼盘: a housing estate whose owners the dealer reaches through their groups."""
 
     __table_args__ = (

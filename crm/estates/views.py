@@ -2,7 +2,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from crm.core.forms import form_status, save_form
+from crm.core.forms import carry_version, form_status, save_form
 from crm.core.htmx import render_page_or_partial
 from crm.core.roles import Permission, permission_required, require
 from crm.core.scoping import get_or_404
@@ -86,11 +86,12 @@ def edit(estate_id: int):
     estate = get_or_404(Estate, estate_id)
     require(Permission.EDIT_ESTATES)
     form = _estate_form(estate)
+    carry_version(form, estate)
 
     def update():
         return service.update_estate(db.session, estate, service.EstateFields.from_form_data(form.data))
 
-    if save_form(form, update):
+    if save_form(form, update, versioned=estate):
         flash(_("已保存"), "success")
         return redirect(url_for("estates.detail", estate_id=estate.id))
     return render_template("estates/form.html", form=form, estate=estate), form_status()

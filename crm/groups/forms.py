@@ -3,11 +3,20 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
-from crm.core.forms import LocalizedDateField, LocalizedIntegerField, choices, input_required, int_or_none, required
+from crm.core.forms import (
+    LocalizedDateField,
+    LocalizedIntegerField,
+    VersionField,
+    choices,
+    input_required,
+    int_or_none,
+    required,
+)
 from crm.groups.models import AccountRole, FormulaPart, GroupKind, GroupOrigin, GroupStatus, Platform
 
 
 class GroupForm(FlaskForm):
+    version = VersionField()  # optimistic locking: the version this form was shown with
     name = StringField(_l("群名称"), validators=[required(_l("请填写群名称")), Length(max=100)])
     kind = SelectField(_l("群类型"), choices=[], default=GroupKind.SELF_BUILT.value)
     origin = SelectField(_l("建群/进群方式"), choices=[], default="")

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, enum_type, utcnow
+from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, Versioned, enum_type, utcnow
 from crm.extensions import db
 from crm.people.models import group_member
 
@@ -137,7 +137,7 @@ class FormulaPart(_Labelled):
         }
 
 
-class Group(DealerOwned, TimestampMixin, db.Model):
+class Group(Versioned, DealerOwned, TimestampMixin, db.Model):
     """社群: one WeChat/WeCom/QQ group of an estate's owners."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -144,11 +144,12 @@ def edit(group_id: int):
                 "owner_person_id": group.owner_person_id,
                 "started_on": group.started_on,
                 "status": group.status.value,
+                "version": group.version,
             },
         )
     else:
         form = GroupForm(people=people)
-    if save_form(form, lambda: service.update_group(db.session, group, _group_fields(form))):
+    if save_form(form, lambda: service.update_group(db.session, group, _group_fields(form)), versioned=group):
         flash(_("已保存"), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
     return render_template("groups/form.html", form=form, estate=group.estate, group=group), form_status()

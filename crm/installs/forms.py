@@ -10,7 +10,7 @@ from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, S
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from crm.core.forms import LocalizedDateField, choices, int_or_none, required
+from crm.core.forms import LocalizedDateField, VersionField, choices, int_or_none, required
 from crm.installs.service import ChecklistResult, person_label
 
 PASS, FAIL = "pass", "fail"
@@ -24,6 +24,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 class JobForm(FlaskForm):
+    version = VersionField()  # optimistic locking: the version this form was shown with
     order_id = SelectField(_l("订单"), choices=[], coerce=int_or_none, validate_choice=False)
     scheduled_on = LocalizedDateField(_l("安装日期"), validators=[Optional()])
     installer_ids = CheckboxesField(_l("安装工"), choices=[], coerce=int_or_none, validate_choice=False)

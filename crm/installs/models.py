@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, enum_type, utcnow
+from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, Versioned, enum_type, utcnow
 from crm.extensions import db
 
 # The standard a dealer starts from (editable per dealer): what every step checks.
@@ -73,7 +73,7 @@ class InspectionStandard(DealerOwned, TimestampMixin, db.Model):
     items: Mapped[list] = mapped_column(sa.JSON, default=lambda: list(DEFAULT_CHECKLIST))
 
 
-class InstallationJob(DealerOwned, TimestampMixin, db.Model):
+class InstallationJob(Versioned, DealerOwned, TimestampMixin, db.Model):
     __table_args__ = (sa.UniqueConstraint("order_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

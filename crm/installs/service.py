@@ -491,6 +491,7 @@ def record_attempt(
             )
         if order.status == OrderStatus.AWAITING_INSTALL:
             change_status(session, order, OrderStatus.INSTALLING, user, _("开始安装验收"))
+        job.updated_at = utcnow()  # always an UPDATE: two people recording the same step meet the version guard
         if not passed:
             job.status = JobStatus.REWORK
         elif step == Step.OWNER_ACCEPTANCE:

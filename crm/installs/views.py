@@ -119,7 +119,8 @@ def edit(job_id: int):
         form.scheduled_on.data = job.scheduled_on
         form.installer_ids.data = [u.id for u in job.installers]
         form.building.data, form.unit.data, form.room.data = job.building, job.unit, job.room
-    if save_form(form, lambda: service.update_job(db.session, job, _job_fields(form))):
+        form.version.data = job.version
+    if save_form(form, lambda: service.update_job(db.session, job, _job_fields(form)), versioned=job):
         flash(_("已保存"), "success")
         return redirect(url_for("installs.detail", job_id=job.id))
     return render_template("installs/form.html", form=form, job=job, orders=()), form_status()
@@ -242,7 +243,7 @@ def record(job_id: int):
         )
         return service.record_attempt(db.session, job, step, current_user, fields)
 
-    attempt = save_form(form, save)
+    attempt = save_form(form, save, versioned=job)
     if attempt is None:
         form.signature.data = ""  # the pad comes back empty (as do file inputs): the owner signs again
         return _refused(job_id, attempt_form=form)

@@ -6,7 +6,14 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from crm.core.forms import LocalizedDateField, LocalizedDecimalField, LocalizedIntegerField, choices, int_or_none
+from crm.core.forms import (
+    LocalizedDateField,
+    LocalizedDecimalField,
+    LocalizedIntegerField,
+    VersionField,
+    choices,
+    int_or_none,
+)
 
 MAX_ROWS = 30
 
@@ -18,6 +25,7 @@ def person_label(person) -> str:
 
 
 class OrderForm(FlaskForm):
+    version = VersionField()  # optimistic locking: the version this form was shown with
     # Ids may come back from anywhere: the service accepts only the estate's floor plans and proposals.
     floor_plan_id = SelectField(_l("户型"), choices=[], coerce=int_or_none, validate_choice=False)
     proposal_id = SelectField(_l("从方案复制产品"), choices=[], coerce=int_or_none, validate_choice=False)

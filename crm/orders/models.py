@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, enum_type, utcnow
+from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, Versioned, enum_type, utcnow
 from crm.extensions import db
 from crm.offers.models import MONEY
 
@@ -43,7 +43,7 @@ ORDER_STATUS_LABELS = {
 }
 
 
-class Order(DealerOwned, TimestampMixin, db.Model):
+class Order(Versioned, DealerOwned, TimestampMixin, db.Model):
     """An owner's order: what was bought at which group price, the deposit, dates and where it stands."""
 
     __table_args__ = (sa.CheckConstraint("deposit_amount >= 0", name="deposit_not_negative"),)

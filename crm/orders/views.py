@@ -164,7 +164,7 @@ def edit(order_id: int):
     require(Permission.EDIT_ORDERS)
     pickers = {"floor_plans": queries.floor_plan_choices(db.session, order.estate_id)}
     form = OrderForm(**pickers) if request.method == "POST" else OrderForm(obj=order, **pickers)
-    if save_form(form, lambda: service.update_order(db.session, order, _order_fields(form))):
+    if save_form(form, lambda: service.update_order(db.session, order, _order_fields(form)), versioned=order):
         flash(_("已保存"), "success")
         return redirect(url_for("orders.detail", order_id=order.id))
     return render_template(

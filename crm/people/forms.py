@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import Length, Optional, ValidationError
 
-from crm.core.forms import LocalizedDateField, choices, required
+from crm.core.forms import LocalizedDateField, VersionField, choices, required
 from crm.people.masking import is_valid_mobile, normalize_phone
 from crm.people.models import PERSON_TAGS, InteractionKind, LadderStage
 
@@ -26,6 +26,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 class PersonForm(FlaskForm):
+    version = VersionField()  # optimistic locking: the version this form was shown with
     name = StringField(_l("姓名/微信昵称"), validators=[required(_l("请填写姓名或微信昵称")), Length(max=64)])
     phone = StringField(_l("手机号"), validators=[Optional(), Length(max=20)])
     wechat_id = StringField(_l("微信号"), validators=[Optional(), Length(max=64)])

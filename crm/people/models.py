@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, utcnow
+from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, Versioned, utcnow
 from crm.extensions import db
 
 
@@ -113,7 +113,7 @@ group_member = sa.Table(
 )
 
 
-class Person(DealerOwned, TimestampMixin, db.Model):
+class Person(Versioned, DealerOwned, TimestampMixin, db.Model):
     """业主 or anyone met through the groups. Phone and WeChat ID identify a person within the dealer."""
 
     __table_args__ = (sa.Index("ix_person_dealer_phone", "dealer_id", "phone"),)

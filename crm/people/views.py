@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from crm.core.forms import form_status, save_form
+from crm.core.forms import carry_version, form_status, save_form
 from crm.core.htmx import render_page_or_partial
 from crm.core.roles import Permission, has_permission, permission_required, require
 from crm.core.scoping import get_or_404
@@ -113,6 +113,7 @@ def edit(person_id: int):
     require(Permission.EDIT_PEOPLE)
     form = _person_form(person)
     hides_phone = not can_see_phone(current_user, person)
+    carry_version(form, person)
 
     def update():
         fields = service.PersonFields.from_form_data(form.data)
@@ -122,7 +123,7 @@ def edit(person_id: int):
             fields.operator_id = person.operator_id  # assigning someone to yourself would unmask their phone
         return service.update_person(db.session, person, fields)
 
-    if save_form(form, update):
+    if save_form(form, update, versioned=person):
         flash(_("已保存"), "success")
         return redirect(url_for("people.detail", person_id=person.id))
     return render_template("people/form.html", form=form, person=person, hides_phone=hides_phone), form_status()

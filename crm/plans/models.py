@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from crm.core.models import DealerOwned, TimestampMixin
+from crm.core.models import DealerOwned, TimestampMixin, Versioned
 from crm.extensions import db
 
 # A phase template's steps as shipped: the playbook's first phase is 铺垫 3 / 信任 3 / 价值 2 / 报名 2.
@@ -76,7 +76,7 @@ plan_estate_assistant = sa.Table(
 )
 
 
-class BattlePlan(DealerOwned, TimestampMixin, db.Model):
+class BattlePlan(Versioned, DealerOwned, TimestampMixin, db.Model):
     """社群作战规划图: a dealer's campaign in one city for one period."""
 
     __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="period_in_order"),)

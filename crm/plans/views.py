@@ -59,7 +59,7 @@ def edit(plan_id: int):
     form = PlanForm(obj=plan, cities=all_cities(db.session))
     if request.method == "GET":
         form.status.data = plan.status.value
-    if save_form(form, lambda: service.update_plan(db.session, plan, _plan_fields(form))):
+    if save_form(form, lambda: service.update_plan(db.session, plan, _plan_fields(form)), versioned=plan):
         flash(_("已保存"), "success")
         return redirect(url_for("plans.detail", plan_id=plan.id))
     return render_template("plans/form.html", form=form, plan=plan), form_status()

@@ -201,6 +201,11 @@ def test_a_ruling_takes_the_estate_off_the_losers_neglect_list(app, world, city_
         service.assign_territory(db.session, _th(), city_a, "争议小区", 999_999, "", hq)
     service.assign_territory(db.session, _th(), city_a, "争议小区", world.b.dealer_id, "长春店先建档", hq)
     assert listed_dealers() == {world.b.dealer_id}
+    losers_estate = db.session.query(Estate).filter_by(dealer_id=world.a.dealer_id, name="争议小区").one()
+    with pytest.raises(FieldError, match="已不在"):  # a penalty for an estate HQ gave away is refused too
+        service.record_decision(
+            db.session, _th(), losers_estate, month, DecisionList.NEGLECTED, DecisionKind.PENALTY, "超期", hq
+        )
     [conflict] = queries.conflicts(db.session, _th())
     assert conflict.assignment.dealer_id == world.b.dealer_id
 

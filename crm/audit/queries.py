@@ -1,0 +1,95 @@
+"""Reading the audit trail. Dealer scoping applies: a dealer lead sees their dealer's entries only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from crm.audit.models import AuditEntry
+from crm.audit.service import entity_labels
+
+PAGE_SIZE = 50
+
+# Column names as staff know them; anything not listed shows its column name.
+FIELD_LABELS = {
+    "name": _l("名称"),
+    "title": _l("标题"),
+    "city_id": _l("城市"),
+    "district": _l("区域"),
+    "address": _l("地址"),
+    "households": _l("户数"),
+    "delivery_date": _l("交房时间"),
+    "age": _l("新盘/老盘"),
+    "finish": _l("交付标准"),
+    "avg_price": _l("均价"),
+    "developer": _l("开发商"),
+    "stage": _l("阶段"),
+    "status": _l("状态"),
+    "targeted_on": _l("目标日期"),
+    "lat": _l("纬度"),
+    "lng": _l("经度"),
+    "notes": _l("备注"),
+    "note": _l("备注"),
+    "phone": _l("电话"),
+    "wechat_id": _l("微信号"),
+    "building": _l("楼栋"),
+    "unit": _l("单元"),
+    "room": _l("房号"),
+    "kind": _l("类型"),
+    "deposit_amount": _l("定金"),
+    "deposit_paid_on": _l("交定日期"),
+    "delivery_on": _l("送货日期"),
+    "install_on": _l("安装日期"),
+    "payment_terms": _l("付款方式"),
+    "cancel_reason": _l("取消原因"),
+    "starts_on": _l("开始日期"),
+    "ends_on": _l("结束日期"),
+    "period": _l("周期"),
+    "scheduled_on": _l("安装日期"),
+    "passed": _l("通过"),
+    "step": _l("步骤"),
+    "month": _l("月份"),
+    "list_kind": _l("名单"),
+    "category": _l("品类"),
+    "orders_per_group": _l("每群基准成交"),
+    "neglect_days": _l("有盘不做天数"),
+    "active_days": _l("运营判定天数"),
+    "conflict_radius_m": _l("同一楼盘判定距离（米）"),
+    "estate_id": _l("楼盘"),
+    "owner_person_id": _l("群主"),
+    "operator_id": _l("负责人"),
+}
+
+
+def field_label(key: str) -> str:
+    return str(FIELD_LABELS.get(key, key))
+
+
+@dataclass
+class AuditPage:
+    entries: list[AuditEntry]
+    page: int
+    pages: int
+    total: int
+
+
+def entries_page(
+    session: Session, *, hq: bool, entity: str = "", entity_id: int | None = None, page: int = 1
+) -> AuditPage:
+    """Newest first. HQ reads its own decisions' entries; dealer leads their dealer's rows (scoping)."""
+    kinds = list(entity_labels(hq))
+    query = sa.select(AuditEntry).where(AuditEntry.entity.in_(kinds))
+    if entity in kinds:
+        query = query.where(AuditEntry.entity == entity)
+        if entity_id is not None:
+            query = query.where(AuditEntry.entity_id == entity_id)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    entries = session.scalars(
+        query.order_by(AuditEntry.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return AuditPage(list(entries), page, pages, total)
