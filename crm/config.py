@@ -82,6 +82,7 @@ def build_config(overrides: dict | None = None) -> dict:
         # Above these sizes a printout is made by a background job (when REDIS_URL is set).
         "JOB_THRESHOLD_PLAN_ESTATES": int(os.environ.get("JOB_THRESHOLD_PLAN_ESTATES", "30")),
         "JOB_THRESHOLD_MAP_ESTATES": int(os.environ.get("JOB_THRESHOLD_MAP_ESTATES", "300")),
+        "JOB_THRESHOLD_REPORT_DEALERS": int(os.environ.get("JOB_THRESHOLD_REPORT_DEALERS", "20")),
     }
     config.update(overrides)
     config["PANTU_ENV"] = env

@@ -5,6 +5,7 @@ Estate facts and counts only: no page here names an owner, a phone, a group or a
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 
@@ -16,6 +17,8 @@ from crm.coverage.blueprint import bp, current_thresholds, requested_month
 from crm.coverage.models import CoverageStatus
 from crm.estates.models import City, Estate
 from crm.extensions import db
+from crm.jobs.service import should_defer
+from crm.jobs.views import start_job
 from crm.org.models import Dealer
 
 
@@ -117,5 +120,9 @@ def report_pdf():
 
     th, month = current_thresholds(), requested_month()
     sort, descending = _sorting()
+    dealers = db.session.scalar(sa.select(sa.func.count(Dealer.id)))
+    if should_defer(dealers, "JOB_THRESHOLD_REPORT_DEALERS"):
+        params = {"month": month.isoformat(), "sort": sort, "descending": descending}
+        return start_job("coverage.report_pdf", params, _("月度覆盖报告 %(month)s", month=month.strftime("%Y-%m")))
     pdf = exports.coverage_report_pdf(db.session, th, month, sort, descending)
     return pdf_response(pdf, _("月度覆盖报告-%(month)s.pdf", month=month.strftime("%Y-%m")))

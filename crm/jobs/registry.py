@@ -59,11 +59,25 @@ def _traffic_map_pdf(session: Session, params: dict) -> JobResult:
     return JobResult(pdf, filename, PDF_MIMETYPE)
 
 
+def _coverage_report_pdf(session: Session, params: dict) -> JobResult:
+    from datetime import date
+
+    from crm.core.models import local_today
+    from crm.coverage import exports, queries
+    from crm.coverage.blueprint import brand_id
+
+    month = date.fromisoformat(params["month"])
+    th = queries.thresholds(session, brand_id(), local_today())
+    pdf = exports.coverage_report_pdf(session, th, month, params.get("sort", "name"), bool(params.get("descending")))
+    return JobResult(pdf, _("月度覆盖报告-%(month)s.pdf", month=month.strftime("%Y-%m")), PDF_MIMETYPE)
+
+
 KINDS: dict[str, JobKind] = {
     kind.name: kind
     for kind in (
         JobKind("plans.battle_pdf", _l("作战规划图 PDF"), _battle_map_pdf),
         JobKind("maps.traffic_pdf", _l("楼盘流量地图 PDF"), _traffic_map_pdf),
+        JobKind("coverage.report_pdf", _l("月度覆盖报告 PDF"), _coverage_report_pdf),
     )
 }
 

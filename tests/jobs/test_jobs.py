@@ -186,3 +186,19 @@ def test_a_worker_killed_mid_job_leaves_nothing_half_done_and_the_job_runs_again
     job = _job(app, job_id)
     assert (job.status, job.attempts) == (JobStatus.DONE, 2)
     assert _download(client, job_id).data.startswith(b"%PDF")
+
+
+def test_the_coverage_report_of_a_large_network_is_made_by_a_worker(make_app, world):
+    queue = f"pantu-test-{uuid.uuid4().hex[:8]}"
+    app = make_app(REDIS_URL=REDIS_URL, JOBS_QUEUE=queue, JOB_THRESHOLD_REPORT_DEALERS=1)
+    client = _login(app, world.hq_admin)
+    job_id = _job_id(client.get("/hq/coverage/report.pdf?month=2026-11"))
+    with app.app_context():
+        work(service.redis_connection(), burst=True, worker_class=SimpleWorker)
+    download = _download(client, job_id)
+    assert download.status_code == 200
+    text = poppler.squeezed(poppler.text(download.data))
+    assert "月度覆盖报告" in text and world.a.dealer_name in text
+    job = _job(app, job_id)
+    assert job.dealer_id is None  # HQ's job: no dealer can see it
+    assert _login(app, world.a.lead).get(f"/jobs/{job_id}").status_code == 404
