@@ -21,15 +21,6 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 REPORT_LIST_LIMIT = 200  # estates per list in the PDF; the rest are counted, not listed
 
 
-def status_totals(session: Session, th: queries.Thresholds) -> dict[CoverageStatus, int]:
-    """How many estates nationwide are in each coverage status (two queries, whatever the network's size)."""
-    totals = dict.fromkeys(CoverageStatus, 0)
-    for city in queries.city_coverage(session, th):
-        for status, count in city.by_status.items():
-            totals[status] += count
-    return totals
-
-
 # --- the workbook ---------------------------------------------------------------------------------
 
 
@@ -172,7 +163,7 @@ def coverage_report_pdf(
         th=th,
         rows=queries.sort_rows(rows, sort, descending),
         totals=queries.network_totals(rows),
-        by_status=status_totals(session, th),
+        by_status=queries.status_totals(session, th),
         lists=[
             (DecisionList.NEGLECTED, neglected, neglected_total),
             (DecisionList.SUPPORTED, supported, supported_total),

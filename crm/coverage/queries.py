@@ -577,6 +577,15 @@ def city_coverage(session: Session, th: Thresholds, dealer_id: int | None = None
     ]
 
 
+def status_totals(session: Session, th: Thresholds) -> dict[CoverageStatus, int]:
+    """How many estates nationwide are in each coverage status (two queries, whatever the network's size)."""
+    totals = dict.fromkeys(CoverageStatus, 0)
+    for city in city_coverage(session, th):
+        for status, count in city.by_status.items():
+            totals[status] += count
+    return totals
+
+
 @dataclass
 class EstatePoint:
     estate_id: int

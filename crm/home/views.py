@@ -22,9 +22,27 @@ def index():
     }
     if current_user.is_hq:
         context["dealer_rows"] = org_queries.dealers_with_counts(db.session)
+        context.update(_coverage_summary())
         return render_template("home/hq.html", **context)
     context["stores"] = org_queries.dealer_stores(db.session, current_user.dealer)
     return render_template("home/dealer.html", **context)
+
+
+def _coverage_summary() -> dict:
+    """What needs HQ's attention this month: estates per coverage status, undecided 有盘不做, open conflicts."""
+    from crm.coverage import queries as coverage
+    from crm.coverage.blueprint import current_thresholds
+    from crm.coverage.models import CoverageStatus, DecisionList
+
+    th = current_thresholds()
+    month = coverage.month_start(th.today)
+    _, neglected_open = coverage.candidates(db.session, th, DecisionList.NEGLECTED, month, undecided_only=True, limit=1)
+    return {
+        "coverage_totals": coverage.status_totals(db.session, th),
+        "coverage_statuses": list(CoverageStatus),
+        "neglected_open": neglected_open,
+        "open_conflicts": sum(1 for conflict in coverage.conflicts(db.session, th) if conflict.assignment is None),
+    }
 
 
 @bp.route("/healthz")
