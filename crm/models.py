@@ -2,6 +2,7 @@
 
 from crm.audit.models import AuditEntry
 from crm.auth.models import LoginAttempt
+from crm.core.submissions import FormSubmission
 from crm.coverage.models import BaseDealRate, CoverageDecision, CoverageSettings, TerritoryAssignment
 from crm.estates.models import City, Estate, FloorPlan
 from crm.geocoding.models import GeocodeCacheEntry
@@ -35,6 +36,7 @@ from crm.scripts.models import (
 )
 
 __all__ = [
+    "FormSubmission",
     "AuditEntry",
     "BackgroundJob",
     "BaseDealRate",

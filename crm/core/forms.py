@@ -11,6 +11,7 @@ from typing import TypeVar
 from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import DateField, DecimalField, FloatField, HiddenField, IntegerField, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -174,8 +175,13 @@ def save_form(form, action: Callable[[], T], *, versioned=None) -> T | None:
         _report_conflict(form, versioned)
         return None
     try:
+        _claim_submission(form)
         result = action()
         db.session.commit()
+    except AlreadySubmitted:
+        db.session.rollback()
+        form.form_errors.append(_("这份表单已经提交过了，没有重复保存。请回到列表查看。"))
+        return None
     except FieldError as error:
         db.session.rollback()
         attach_to_form(form, error)
@@ -187,6 +193,27 @@ def save_form(form, action: Callable[[], T], *, versioned=None) -> T | None:
         _report_conflict(form, versioned)
         return None
     return result
+
+
+class AlreadySubmitted(Exception):
+    pass
+
+
+def _claim_submission(form) -> None:
+    """Record the form's one-time token with the change; a second post of the same form fails here."""
+    from flask_login import current_user
+
+    from crm.core.submissions import FormSubmission, submission_token
+
+    token = submission_token(form)
+    if token is None:
+        return
+    user_id = current_user.id if current_user.is_authenticated else None
+    db.session.add(FormSubmission(token=token, user_id=user_id))
+    try:
+        db.session.flush()  # first thing in the transaction: on a duplicate the caller rolls back nothing else
+    except IntegrityError:
+        raise AlreadySubmitted from None
 
 
 def _report_conflict(form, row) -> None:
@@ -202,7 +229,7 @@ def _report_conflict(form, row) -> None:
     entries = changes_since(db.session, spec.entity, row.id, seen) if spec else []
     described = []
     for entry in entries:
-        fields = "；".join(
+        fields = _("；").join(
             f"{_label(form, key, field_label)} {_shown(old)} → {_shown(new)}"
             for key, (old, new) in entry.changes.items()
         )

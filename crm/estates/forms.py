@@ -13,11 +13,12 @@ from crm.core.forms import (
     choices,
     required,
 )
+from crm.core.submissions import OncePerSubmission
 from crm.estates.models import EstateAge, EstateFinish, EstateStage
 from crm.maps.coords import CoordSystem
 
 
-class EstateForm(FlaskForm):
+class EstateForm(OncePerSubmission, FlaskForm):
     version = VersionField()  # optimistic locking: the version this form was shown with
     name = StringField(_l("楼盘名称"), validators=[required(_l("请填写楼盘名称")), Length(max=100)])
     city_id = SelectField(_l("城市"), coerce=int, validators=[required(_l("请选择城市"))])

@@ -12,10 +12,11 @@ from crm.core.forms import (
     int_or_none,
     required,
 )
+from crm.core.submissions import OncePerSubmission
 from crm.groups.models import AccountRole, FormulaPart, GroupKind, GroupOrigin, GroupStatus, Platform
 
 
-class GroupForm(FlaskForm):
+class GroupForm(OncePerSubmission, FlaskForm):
     version = VersionField()  # optimistic locking: the version this form was shown with
     name = StringField(_l("群名称"), validators=[required(_l("请填写群名称")), Length(max=100)])
     kind = SelectField(_l("群类型"), choices=[], default=GroupKind.SELF_BUILT.value)

@@ -11,6 +11,7 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.core.forms import LocalizedDateField, VersionField, choices, int_or_none, required
+from crm.core.submissions import OncePerSubmission
 from crm.installs.service import ChecklistResult, person_label
 
 PASS, FAIL = "pass", "fail"
@@ -23,7 +24,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class JobForm(FlaskForm):
+class JobForm(OncePerSubmission, FlaskForm):
     version = VersionField()  # optimistic locking: the version this form was shown with
     order_id = SelectField(_l("订单"), choices=[], coerce=int_or_none, validate_choice=False)
     scheduled_on = LocalizedDateField(_l("安装日期"), validators=[Optional()])

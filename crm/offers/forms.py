@@ -14,10 +14,11 @@ from crm.core.forms import (
     input_required,
     required,
 )
+from crm.core.submissions import OncePerSubmission
 from crm.offers.models import ProductTier
 
 
-class ProductForm(FlaskForm):
+class ProductForm(OncePerSubmission, FlaskForm):
     name = StringField(_l("产品名称"), validators=[required(_l("请填写产品名称")), Length(max=100)])
     category = StringField(_l("品类"), validators=[Optional(), Length(max=50)])
     model = StringField(_l("型号"), validators=[Optional(), Length(max=50)])
@@ -31,7 +32,7 @@ class ProductForm(FlaskForm):
         self.tier.choices = choices((t.value, t.label) for t in ProductTier)
 
 
-class OfferForm(FlaskForm):
+class OfferForm(OncePerSubmission, FlaskForm):
     title = StringField(_l("方案名称"), validators=[required(_l("请填写方案名称")), Length(max=100)])
     starts_on = LocalizedDateField(_l("开始日期"), validators=[input_required(_l("请填写开始日期"))])
     ends_on = LocalizedDateField(_l("报名截止"), validators=[input_required(_l("请填写报名截止日期"))])

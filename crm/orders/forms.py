@@ -14,6 +14,7 @@ from crm.core.forms import (
     choices,
     int_or_none,
 )
+from crm.core.submissions import OncePerSubmission
 
 MAX_ROWS = 30
 
@@ -24,7 +25,7 @@ def person_label(person) -> str:
     return f"{person.name}（{flat}）" if flat else person.name
 
 
-class OrderForm(FlaskForm):
+class OrderForm(OncePerSubmission, FlaskForm):
     version = VersionField()  # optimistic locking: the version this form was shown with
     # Ids may come back from anywhere: the service accepts only the estate's floor plans and proposals.
     floor_plan_id = SelectField(_l("户型"), choices=[], coerce=int_or_none, validate_choice=False)

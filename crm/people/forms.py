@@ -8,6 +8,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField, StringField,
 from wtforms.validators import Length, Optional, ValidationError
 
 from crm.core.forms import LocalizedDateField, VersionField, choices, required
+from crm.core.submissions import OncePerSubmission
 from crm.people.masking import is_valid_mobile, normalize_phone
 from crm.people.models import PERSON_TAGS, InteractionKind, LadderStage
 
@@ -25,7 +26,7 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class PersonForm(FlaskForm):
+class PersonForm(OncePerSubmission, FlaskForm):
     version = VersionField()  # optimistic locking: the version this form was shown with
     name = StringField(_l("姓名/微信昵称"), validators=[required(_l("请填写姓名或微信昵称")), Length(max=64)])
     phone = StringField(_l("手机号"), validators=[Optional(), Length(max=20)])

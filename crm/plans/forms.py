@@ -5,10 +5,11 @@ from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.core.forms import LocalizedDateField, LocalizedIntegerField, VersionField, choices, required
+from crm.core.submissions import OncePerSubmission
 from crm.plans.models import TARGET_FIELDS, TARGET_LABELS, PlanStatus
 
 
-class PlanForm(FlaskForm):
+class PlanForm(OncePerSubmission, FlaskForm):
     version = VersionField()  # optimistic locking: the version this form was shown with
     title = StringField(_l("规划名称"), validators=[required(_l("请填写规划名称")), Length(max=100)])
     city_id = SelectField(_l("城市"), coerce=int, validators=[required(_l("请选择城市"))])

@@ -7,6 +7,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from crm.core.forms import LocalizedDecimalField, choices, int_or_none, required
+from crm.core.submissions import OncePerSubmission
 from crm.proposals.models import ConsentChannel, ProposalKind
 
 
@@ -16,7 +17,7 @@ def _person_label(person) -> str:
     return f"{person.name}（{flat}）" if flat else person.name
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(OncePerSubmission, FlaskForm):
     title = StringField(_l("方案标题"), validators=[required(_l("请填写方案标题")), Length(max=100)])
     # Ids may come back from anywhere: the service accepts only the estate's floor plans and the dealer's people.
     floor_plan_id = SelectField(_l("户型"), choices=[], coerce=int_or_none, validate_choice=False)

@@ -7,8 +7,8 @@ import re
 
 import sqlalchemy as sa
 
+from crm.core import forms as core_forms
 from crm.core.roles import Role
-from crm.estates import service as estate_service
 from crm.estates.models import Estate
 from crm.extensions import db
 from crm.people.models import Person
@@ -57,18 +57,21 @@ def test_two_saves_racing_past_the_check_meet_the_database_guard(app, world, log
     client = login(world.a.lead)
     url = f"/estates/{world.a.estate_id}/edit"
     version = _version(client.get(url).get_data(as_text=True))
-    real_update = estate_service.update_estate
+    estate_id = world.a.estate_id
+    real_claim = core_forms._claim_submission
 
-    def someone_else_saves_first(session, estate, data):
-        with db.engine.begin() as other:  # another app process commits between our check and our write
+    def someone_else_saves_first(form):
+        # Another app process commits after our version check, before our first write (on SQLite the
+        # request holds the write lock from that write on, so this is where the window is).
+        with db.engine.begin() as other:
             other.execute(
                 sa.update(Estate.__table__)
-                .where(Estate.__table__.c.id == estate.id)
+                .where(Estate.__table__.c.id == estate_id)
                 .values(households=999, version=Estate.__table__.c.version + 1)
             )
-        return real_update(session, estate, data)
+        return real_claim(form)
 
-    monkeypatch.setattr(estate_service, "update_estate", someone_else_saves_first)
+    monkeypatch.setattr(core_forms, "_claim_submission", someone_else_saves_first)
     response = client.post(url, data=_valid_form(world, name=world.a.estate_name, households="1500", version=version))
     assert response.status_code == 422 and "保存冲突" in response.get_data(as_text=True)
     assert _estate(app, world.a.estate_id).households == 999  # theirs stands, ours was not written
