@@ -182,3 +182,30 @@ def worker_command(burst):
     if connection is None:
         raise click.ClickException("REDIS_URL 未设置：没有 Redis 时任务在请求中直接运行 / REDIS_URL is not set")
     work(connection, burst=burst)
+
+
+@crm_cli.command("housekeeping")
+@click.option("--days", default=30, show_default=True, help="Keep this many days.")
+def housekeeping_command(days):
+    """Forget old one-time form tokens and delete old background-job results (run daily, e.g. from cron)."""
+    from datetime import timedelta
+
+    from crm.core.models import utcnow
+    from crm.core.submissions import FormSubmission
+    from crm.jobs.models import BackgroundJob, JobStatus
+    from crm.jobs.service import results_root
+
+    cutoff = utcnow() - timedelta(days=days)
+    with unscoped():
+        tokens = db.session.execute(sa.delete(FormSubmission).where(FormSubmission.at < cutoff)).rowcount
+        old_jobs = db.session.scalars(
+            sa.select(BackgroundJob).where(
+                BackgroundJob.status.in_([JobStatus.DONE, JobStatus.FAILED]), BackgroundJob.finished_at < cutoff
+            )
+        ).all()
+        for job in old_jobs:
+            if job.result_path:
+                (results_root() / job.result_path).unlink(missing_ok=True)
+            db.session.delete(job)
+        db.session.commit()
+    click.echo(f"removed {tokens} form tokens, {len(old_jobs)} finished jobs older than {days} days")

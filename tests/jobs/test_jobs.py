@@ -202,3 +202,23 @@ def test_the_coverage_report_of_a_large_network_is_made_by_a_worker(make_app, wo
     job = _job(app, job_id)
     assert job.dealer_id is None  # HQ's job: no dealer can see it
     assert _login(app, world.a.lead).get(f"/jobs/{job_id}").status_code == 404
+
+
+def test_housekeeping_forgets_old_tokens_and_old_job_results(app, world, upload_folder):
+    from crm.core.models import utcnow
+    from crm.core.submissions import FormSubmission
+
+    with app.app_context():
+        job = db.session.get(BackgroundJob, world.a.background_job_id)
+        result = upload_folder / "jobs" / job.result_path
+        assert result.is_file()
+        job.finished_at = utcnow() - timedelta(days=40)
+        db.session.add(FormSubmission(token="a" * 32, at=utcnow() - timedelta(days=40)))
+        db.session.add(FormSubmission(token="b" * 32))
+        db.session.commit()
+    output = app.test_cli_runner().invoke(args=["crm", "housekeeping"]).output
+    assert "removed 1 form tokens, 1 finished jobs" in output
+    assert not result.exists()
+    with app.app_context():
+        assert db.session.get(BackgroundJob, world.a.background_job_id) is None
+        assert db.session.get(FormSubmission, "b" * 32) is not None
