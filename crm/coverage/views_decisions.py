@@ -315,9 +315,9 @@ def add_base_rate():
 
 
 @bp.route("/base-deals/<int:rate_id>", methods=["POST"])
+@permission_required(Permission.DECIDE_COVERAGE)  # HQ's table, not dealer data: the role first
 def edit_base_rate(rate_id: int):
     rate = get_or_404(BaseDealRate, rate_id)
-    require(Permission.DECIDE_COVERAGE)
     form = _rate_form(rate, posted=True)
     if save_form(form, lambda: service.save_base_rate(db.session, _rate_fields(form), current_user, rate)):
         flash(_("已保存品类基准：%(name)s", name=rate.category), "success")
@@ -326,9 +326,9 @@ def edit_base_rate(rate_id: int):
 
 
 @bp.route("/base-deals/<int:rate_id>/delete", methods=["POST"])
+@permission_required(Permission.DECIDE_COVERAGE)  # HQ's table, not dealer data: the role first
 def delete_base_rate(rate_id: int):
     rate = get_or_404(BaseDealRate, rate_id)
-    require(Permission.DECIDE_COVERAGE)
     category = rate.category
     service.delete_base_rate(db.session, rate)
     db.session.commit()
