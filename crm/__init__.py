@@ -62,6 +62,36 @@ def _select_locale():
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _request_translations():
+    """The current locale's catalogue, looked up once per request (and again only if the locale changes).
+
+    Flask-Babel resolves the domain, the locale and the catalogue on every `_()` in a template; a
+    page of 200 script cards makes thousands of those calls, and they were most of its render time.
+    `force_locale` swaps `g._flask_babel.babel_locale` for another object, which the identity check notices.
+    """
+    from flask import g, has_app_context
+    from flask_babel import get_translations
+
+    if not has_app_context():
+        return get_translations()
+    babel_state = g.get("_flask_babel")  # where Flask-Babel keeps the request's locale
+    locale = getattr(babel_state, "babel_locale", None)
+    cached = g.get("_pantu_translations")
+    if cached is None or locale is None or cached[0] is not locale:
+        translations = get_translations()
+        cached = (g._flask_babel.babel_locale, translations)
+        g._pantu_translations = cached
+    return cached[1]
+
+
+def _install_template_gettext(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _request_translations().ugettext(s),
+        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
+        newstyle=True,
+    )
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
     """SQLite enforces foreign keys only when asked, per connection; WAL lets readers and a writer overlap."""
     cursor = dbapi_connection.cursor()
@@ -79,6 +109,7 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    _install_template_gettext(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
