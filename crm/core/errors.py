@@ -49,6 +49,17 @@ def register_error_handlers(app: Flask) -> None:
         body = app.jinja_env.get_template("errors/unavailable.html").render(current_language=get_locale().language)
         return body, 503, {"Retry-After": "5", "Cache-Control": "no-store"}
 
+    @app.teardown_appcontext
+    def _drop_a_dead_session(_exc):
+        # Registered after Flask-SQLAlchemy's teardown, so it runs first. When the database goes away in
+        # the middle of a request, the ROLLBACK that closing the session sends fails too; left to
+        # Flask-SQLAlchemy, that error escapes the app and the client gets a bare 500 instead of the 503.
+        try:
+            db.session.remove()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError):
+            db.session().invalidate()
+            db.session.remove()
+
     if app.testing:
         return  # let tests see the real exception
 

@@ -75,7 +75,6 @@ def board():
         "cities": queries.board_cities(db.session),
         "operators": queries.dealer_users(db.session, current_user.dealer_id),
         "stages": list(EstateStage),
-        "metric_form": metric_form,
     }
     if htmx and not htmx.boosted:
         return render_template("groups/_board.html", **context)
@@ -227,13 +226,12 @@ def record_metrics(group_id: int):
     if htmx and request.args.get("view") == "board":
         entry = queries.board_estate(db.session, group.estate, today)
         line = next(line for line in entry.groups if line.group.id == group.id)
-        forms = {group.id: form}
         return render_template(
             "groups/_board_group_row.html",
             entry=entry,
             line=line,
             today=today,
-            metric_form=lambda g: forms.get(g.id) or metric_form(g),
+            refused_form=None if saved else form,
             estate_oob=True,
             saved=bool(saved),
         ), status
@@ -243,6 +241,14 @@ def record_metrics(group_id: int):
         flash(_("已保存 %(day)s 的数据", day=saved.day.isoformat()), "success")
         return redirect(url_for("groups.detail", group_id=group.id))
     return render_template("groups/detail.html", **_detail_context(group, metric_form=form)), status
+
+
+@bp.route("/<int:group_id>/metrics/board-form")
+def board_metric_form(group_id: int):
+    """The quick metrics form of one board row, fetched when the row's 录入数据 is opened."""
+    group = get_or_404(Group, group_id)
+    require(Permission.EDIT_GROUPS)
+    return render_template("groups/_board_metric_form.html", group=group, form=metric_form(group))
 
 
 # ---------------------------------------------------------------- the deal formula

@@ -37,11 +37,17 @@ log = logging.getLogger(__name__)
 QUEUED_TOO_LONG = timedelta(minutes=2)  # no worker took it: say so, offer to run it again
 
 
+_clients: dict[str, Redis] = {}
+
+
 def redis_connection() -> Redis | None:
+    """This process's client for REDIS_URL (one connection pool per process; redis-py resets it after a fork)."""
     url = current_app.config.get("REDIS_URL")
     if not url:
         return None
-    return Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+    if url not in _clients:
+        _clients[url] = Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+    return _clients[url]
 
 
 def jobs_enabled() -> bool:

@@ -25,3 +25,28 @@ def test_a_lost_database_answers_503_in_chinese_and_asks_to_retry(app, world, ma
     signed_in_again = app.test_client()
     signed_in_again.set_cookie("session", cookie.value)
     assert signed_in_again.get("/estates/").status_code == 200
+
+
+def test_a_database_lost_while_the_request_ends_still_leaves_a_clean_response(app, world, login, monkeypatch):
+    """PostgreSQL shutting down mid-request makes even the closing ROLLBACK fail: that must not escape
+    the app (gunicorn would answer a bare 500)."""
+    import sqlalchemy as sa
+    from sqlalchemy.orm import Session
+
+    client = login(world.a.lead)
+    real_close = Session.close
+    failures = []
+
+    def close_on_a_dead_connection(self):
+        if not failures:
+            failures.append(True)
+            raise sa.exc.OperationalError(
+                "ROLLBACK", {}, Exception("terminating connection due to administrator command")
+            )
+        return real_close(self)
+
+    monkeypatch.setattr(Session, "close", close_on_a_dead_connection)
+    response = client.get("/estates/")
+    assert failures and response.status_code == 200
+    monkeypatch.setattr(Session, "close", real_close)
+    assert client.get("/estates/").status_code == 200
