@@ -83,6 +83,7 @@ def build_config(overrides: dict | None = None) -> dict:
         "JOB_THRESHOLD_PLAN_ESTATES": int(os.environ.get("JOB_THRESHOLD_PLAN_ESTATES", "30")),
         "JOB_THRESHOLD_MAP_ESTATES": int(os.environ.get("JOB_THRESHOLD_MAP_ESTATES", "300")),
         "JOB_THRESHOLD_REPORT_DEALERS": int(os.environ.get("JOB_THRESHOLD_REPORT_DEALERS", "20")),
+        "JOB_THRESHOLD_IMPORT_ROWS": int(os.environ.get("JOB_THRESHOLD_IMPORT_ROWS", "500")),
     }
     config.update(overrides)
     config["PANTU_ENV"] = env

@@ -1,4 +1,5 @@
 from flask import Blueprint, abort, current_app, render_template
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.core.htmx import render_page_or_partial
@@ -6,6 +7,8 @@ from crm.core.roles import Permission, permission_required
 from crm.extensions import db
 from crm.geocoding import providers, queries, service
 from crm.geocoding.forms import BatchStepForm
+from crm.jobs.service import jobs_enabled
+from crm.jobs.views import start_job
 
 bp = Blueprint("geocoding", __name__, url_prefix="/geocoding")
 
@@ -38,6 +41,7 @@ def _context(progress: service.BatchProgress | None = None, setup_error: str = "
         "poll_delay": POLL_DELAY,
         "unpositioned": [],
         "unpositioned_total": 0,
+        "jobs_enabled": jobs_enabled(),
     }
     if progress is None or not progress.is_running:
         context["unpositioned"] = queries.unpositioned_estates(db.session, limit=LIST_LIMIT)
@@ -76,3 +80,13 @@ def batch():
     )
     db.session.commit()
     return render_page_or_partial("geocoding/index.html", "geocoding/_batch.html", **_context(progress))
+
+
+@bp.route("/job", methods=["POST"])
+@permission_required(Permission.GEOCODE_ESTATES)
+def background():
+    """Position every waiting estate in a background job (with Redis): the page may be closed meanwhile."""
+    _require_dealer_staff()
+    if not jobs_enabled():
+        abort(404)
+    return start_job("geocoding.batch", {}, _("批量定位楼盘"))

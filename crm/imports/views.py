@@ -15,6 +15,8 @@ from crm.imports import queries, service
 from crm.imports.forms import ColumnMappingForm, ImportUploadForm, chosen_fields, field_choices
 from crm.imports.models import EstateImport
 from crm.imports.parsing import MAX_FILE_BYTES
+from crm.jobs.service import should_defer
+from crm.jobs.views import start_job
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -92,6 +94,11 @@ def apply(import_id: int):
     """Write the previewed rows in one transaction, then show the estate list."""
     estate_import = get_or_404(EstateImport, import_id)
     require(Permission.IMPORT_ESTATES)
+    if estate_import.applied_at is None and should_defer(
+        len(service.load_table(estate_import).rows), "JOB_THRESHOLD_IMPORT_ROWS"
+    ):
+        title = _("导入楼盘表：%(name)s", name=estate_import.original_filename)
+        return start_job("imports.apply", {"import_id": estate_import.id}, title)
     try:
         preview = service.apply_import(db.session, estate_import)
     except service.ImportApplyError as error:

@@ -57,6 +57,7 @@ class BackgroundJob(DealerOwned, db.Model):
     result_path: Mapped[str | None] = mapped_column(sa.String(255))  # under UPLOAD_FOLDER/jobs/
     result_name: Mapped[str] = mapped_column(sa.String(255), default="")
     result_mimetype: Mapped[str] = mapped_column(sa.String(100), default="")
+    result_url: Mapped[str] = mapped_column(sa.String(255), default="", server_default="")  # where to see what it did
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)  # last (re)submission

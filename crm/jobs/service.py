@@ -121,14 +121,21 @@ def run_job(session: Session, job_id: int, *, inline: bool = False, note: str = 
     job.message = _("正在生成…")
     session.commit()
     dealer_id, locale, kind, params = job.dealer_id, job.locale, KINDS[job.kind], dict(job.params)
+
+    def progress(percent: int, message: str = "") -> None:
+        """Commit the work so far with the job's progress (and heartbeat)."""
+        row = _load(session, job_id)
+        row.progress, row.message, row.heartbeat_at = max(0, min(int(percent), 99)), message[:200], utcnow()
+        session.commit()
+
     try:
         with (
             unscoped() if dealer_id is None else scoped_to(dealer_id),
             force_locale(locale),
             nullcontext() if has_request_context() else current_app.test_request_context("/"),
         ):
-            result = kind.run(session, params)
-            stored = _store_result(job, result)
+            result = kind.run(session, params, progress)
+            stored = _store_result(job, result) if result.content else None
     except JobRefused as refusal:
         session.rollback()
         _fail(session, job_id, str(refusal))
@@ -141,7 +148,8 @@ def run_job(session: Session, job_id: int, *, inline: bool = False, note: str = 
     job = _load(session, job_id)
     job.status, job.progress, job.finished_at = JobStatus.DONE, 100, utcnow()
     job.result_path, job.result_name, job.result_mimetype = stored, result.filename, result.mimetype
-    job.message = note
+    job.result_url = result.url
+    job.message = " ".join(part for part in (result.summary, note) if part)[:200]
     session.commit()
 
 
@@ -187,7 +195,8 @@ def looks_stuck(job: BackgroundJob) -> bool:
     """Running past its time limit (the worker probably died) or queued with no worker taking it."""
     now = utcnow()
     if job.status is JobStatus.RUNNING and job.heartbeat_at is not None:
-        return now - job.heartbeat_at > timedelta(seconds=KINDS[job.kind].timeout_seconds)
+        kind = KINDS[job.kind]
+        return now - job.heartbeat_at > timedelta(seconds=kind.stale_after_seconds or kind.timeout_seconds)
     if job.status is JobStatus.QUEUED:
         return now - job.queued_at > QUEUED_TOO_LONG
     return False

@@ -128,7 +128,7 @@ def test_a_job_is_its_askers_alone(redis_app, world):
         assert client.post(f"/jobs/{job_id}/retry").status_code == 404
 
 
-def _slow_kind(session, params):
+def _slow_kind(session, params, progress):
     time.sleep(60)
     raise AssertionError("the worker should have been killed by now")
 
