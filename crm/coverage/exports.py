@@ -153,6 +153,7 @@ def coverage_report_pdf(
     from crm.pdf.engine import render_pdf
 
     rows = queries.dealer_table(session, th, month)
+    totals = queries.network_totals(rows)
     neglected, neglected_total = queries.candidates(session, th, DecisionList.NEGLECTED, month, limit=REPORT_LIST_LIMIT)
     supported, supported_total = queries.candidates(session, th, DecisionList.SUPPORTED, month, limit=REPORT_LIST_LIMIT)
     return render_pdf(
@@ -162,8 +163,8 @@ def coverage_report_pdf(
         month=month,
         th=th,
         rows=queries.sort_rows(rows, sort, descending),
-        totals=queries.network_totals(rows),
-        by_status=queries.status_totals(session, th),
+        totals=totals,
+        by_status=totals.counts.by_status,
         lists=[
             (DecisionList.NEGLECTED, neglected, neglected_total),
             (DecisionList.SUPPORTED, supported, supported_total),

@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from crm.core.models import BUSINESS_TIMEZONE
 from crm.coverage.models import (
@@ -106,44 +106,41 @@ def _utc_midnight(day: date) -> datetime:
 # --- the status of every estate ------------------------------------------------------------------
 
 
-def _live_groups() -> sa.Subquery:
-    return (
-        sa.select(Group.estate_id, sa.func.count().label("groups"))
-        .where(Group.status != GroupStatus.DISSOLVED)
-        .group_by(Group.estate_id)
-        .subquery("live_groups")
-    )
+def _live_groups(th: Thresholds) -> sa.Subquery:
+    """Per estate with live groups: how many, and the last day in the active window on which one of them
+    reported metrics (`reported_on`) or had a script task done (`scripted_on`); None when it had none.
 
-
-def _worked_recently(th: Thresholds) -> sa.Subquery:
-    """Estates whose live groups reported metrics or had a script task done since `active_since`."""
+    Activity is gathered per group first (an index-only scan of the window's metric rows), then per
+    estate together with the groups: one subquery for the planners to join instead of two."""
     reported = (
-        sa.select(Group.estate_id.label("estate_id"), sa.func.max(GroupMetric.day).label("last_day"))
-        .join(GroupMetric, GroupMetric.group_id == Group.id)
-        .where(
-            Group.status != GroupStatus.DISSOLVED,
-            GroupMetric.day >= th.active_since,
-            GroupMetric.day <= th.today,
-        )
-        .group_by(Group.estate_id)
+        sa.select(GroupMetric.group_id, sa.func.max(GroupMetric.day).label("last_day"))
+        .where(GroupMetric.day >= th.active_since, GroupMetric.day <= th.today)
+        .group_by(GroupMetric.group_id)
+        .subquery("reported")
     )
     scripted = (
-        sa.select(Group.estate_id.label("estate_id"), sa.func.max(ScriptTask.finished_on).label("last_day"))
-        .join(ScriptRun, ScriptRun.group_id == Group.id)
+        sa.select(ScriptRun.group_id, sa.func.max(ScriptTask.finished_on).label("last_day"))
         .join(ScriptTask, ScriptTask.run_id == ScriptRun.id)
         .where(
-            Group.status != GroupStatus.DISSOLVED,
             ScriptTask.status == TaskStatus.DONE,
             ScriptTask.finished_on >= th.active_since,
             ScriptTask.finished_on <= th.today,
         )
-        .group_by(Group.estate_id)
+        .group_by(ScriptRun.group_id)
+        .subquery("scripted")
     )
-    both = sa.union_all(reported, scripted).subquery("activity")
     return (
-        sa.select(both.c.estate_id, sa.func.max(both.c.last_day).label("last_day"))
-        .group_by(both.c.estate_id)
-        .subquery("worked_recently")
+        sa.select(
+            Group.estate_id,
+            sa.func.count().label("groups"),
+            sa.func.max(reported.c.last_day).label("reported_on"),
+            sa.func.max(scripted.c.last_day).label("scripted_on"),
+        )
+        .outerjoin(reported, reported.c.group_id == Group.id)
+        .outerjoin(scripted, scripted.c.group_id == Group.id)
+        .where(Group.status != GroupStatus.DISSOLVED)
+        .group_by(Group.estate_id)
+        .subquery("live_groups")
     )
 
 
@@ -158,9 +155,13 @@ def _ordered() -> sa.Subquery:
 
 def estate_status_query(th: Thresholds) -> sa.Subquery:
     """One row per visible estate: its facts, flags and derived coverage status."""
-    groups, worked, ordered = _live_groups(), _worked_recently(th), _ordered()
+    groups, ordered = _live_groups(th), _ordered()
     has_group = groups.c.groups.is_not(None)
-    is_active = sa.and_(has_group, worked.c.estate_id.is_not(None))
+    is_active = sa.or_(groups.c.reported_on.is_not(None), groups.c.scripted_on.is_not(None))
+    last_active_on = sa.case(
+        (sa.or_(groups.c.scripted_on.is_(None), groups.c.reported_on >= groups.c.scripted_on), groups.c.reported_on),
+        else_=groups.c.scripted_on,
+    )
     has_order = ordered.c.orders.is_not(None)
     is_worked = Estate.stage.in_(_WORKED_STAGES)
     status = sa.case(
@@ -196,10 +197,9 @@ def estate_status_query(th: Thresholds) -> sa.Subquery:
             sa.case((sa.or_(is_worked, has_group, has_order), 1), else_=0).label("targeted"),
             sa.func.coalesce(groups.c.groups, 0).label("groups"),
             sa.func.coalesce(ordered.c.orders, 0).label("orders"),
-            worked.c.last_day.label("last_active_on"),
+            last_active_on.label("last_active_on"),
         )
         .outerjoin(groups, groups.c.estate_id == Estate.id)
-        .outerjoin(worked, worked.c.estate_id == Estate.id)
         .outerjoin(ordered, ordered.c.estate_id == Estate.id)
         .subquery("estate_status")
     )
@@ -216,6 +216,7 @@ class CoverageCounts:
     operating: int = 0
     converted: int = 0
     neglected: int = 0
+    by_status: dict[CoverageStatus, int] = field(default_factory=lambda: dict.fromkeys(CoverageStatus, 0))
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -292,6 +293,7 @@ def sort_rows(rows: list[CoverageRow], sort: str, descending: bool) -> list[Cove
 
 
 def _counts_by(session: Session, th: Thresholds, *keys: str, where=()) -> dict[tuple, CoverageCounts]:
+    """Counts per `keys`, and per status within them, in one pass over the estates."""
     status = estate_status_query(th)
     columns = [status.c[key] for key in keys]
     query = (
@@ -303,19 +305,33 @@ def _counts_by(session: Session, th: Thresholds, *keys: str, where=()) -> dict[t
             sa.func.sum(status.c.operating),
             sa.func.sum(status.c.converted),
             sa.func.sum(status.c.neglected),
+            # with these two the flags give the count per status (cheaper than the status expression per status)
+            sa.func.sum(status.c.has_group * status.c.converted),
+            sa.func.sum(status.c.operating * status.c.converted),
         )
         .where(*[condition(status) for condition in where])
         .group_by(*columns)
     )
     result = {}
     for row in session.execute(query):
-        key = tuple(row[: len(keys)])
-        result[key] = CoverageCounts(*(int(value or 0) for value in row[len(keys) :]))
+        numbers = [int(value or 0) for value in row[len(keys) :]]
+        counts = CoverageCounts(*numbers[:6])
+        group_converted, operating_converted = numbers[6:]
+        operating = counts.operating - operating_converted  # 运营中: worked recently, no order yet
+        idle = counts.with_group - group_converted - operating  # 有群未运营: a group, neither worked nor ordered
+        counts.by_status = {
+            CoverageStatus.UNPLANNED: counts.surveyed - counts.targeted,
+            CoverageStatus.TARGET_NO_GROUP: counts.targeted - counts.with_group - counts.converted + group_converted,
+            CoverageStatus.GROUP_IDLE: idle,
+            CoverageStatus.OPERATING: operating,
+            CoverageStatus.CONVERTED: counts.converted,
+        }
+        result[tuple(row[: len(keys)])] = counts
     return result
 
 
 def _month_figures(
-    session: Session, first: date, by_city: bool = False, dealer_id: int | None = None
+    session: Session, first: date, by_city: bool = False, dealer_id: int | None = None, members: bool = True
 ) -> dict[tuple, MonthFigures]:
     """Deposits paid, orders signed (and their amount) and new group members in the month from `first`.
 
@@ -370,12 +386,26 @@ def _month_figures(
         figures[tuple(key)].orders = count
         figures[tuple(key)].amount = Decimal(amount).quantize(Decimal("0.01"))
 
-    joins = keyed(
-        sa.select(sa.func.coalesce(sa.func.sum(GroupMetric.joins), 0))
-        .join(Group, Group.id == GroupMetric.group_id)
-        .join(Estate, Estate.id == Group.estate_id)
-        .where(GroupMetric.day >= first, GroupMetric.day < end)
-    )
+    if not members:
+        return figures
+    in_month = [GroupMetric.day >= first, GroupMetric.day < end]
+    if dealer_id is not None:
+        in_month.append(GroupMetric.dealer_id == dealer_id)
+    if by_city:
+        joins = (
+            sa.select(sa.func.coalesce(sa.func.sum(GroupMetric.joins), 0), GroupMetric.dealer_id, Estate.city_id)
+            .join(Group, Group.id == GroupMetric.group_id)
+            .join(Estate, Estate.id == Group.estate_id)
+            .where(*in_month)
+            .group_by(GroupMetric.dealer_id, Estate.city_id)
+        )
+    else:
+        # A metric row carries its group's dealer: no join, an index-only scan of the month's rows.
+        joins = (
+            sa.select(sa.func.coalesce(sa.func.sum(GroupMetric.joins), 0), GroupMetric.dealer_id)
+            .where(*in_month)
+            .group_by(GroupMetric.dealer_id)
+        )
     for count, *key in session.execute(joins):
         figures[tuple(key)].new_members = int(count)
     return figures
@@ -384,8 +414,9 @@ def _month_figures(
 def dealer_table(session: Session, th: Thresholds, month: date) -> list[CoverageRow]:
     """Every dealer with its coverage counts and this and last month's figures (unsorted)."""
     counts = _counts_by(session, th, "dealer_id")
-    this_month = _month_figures(session, month)
-    last_month = _month_figures(session, previous_month(month))
+    # The table shows deposits and orders; new members are the leaderboard's (a scan of every metric row).
+    this_month = _month_figures(session, month, members=False)
+    last_month = _month_figures(session, previous_month(month), members=False)
     dealers = session.execute(
         sa.select(Dealer.id, Dealer.code, Dealer.name, City.name).join(City, City.id == Dealer.city_id)
     )
@@ -410,7 +441,12 @@ def network_totals(rows: list[CoverageRow]) -> CoverageRow:
         for part in ("counts", "this_month", "last_month"):
             target, source = getattr(total, part), getattr(row, part)
             for name in source.__dataclass_fields__:
-                setattr(target, name, getattr(target, name) + getattr(source, name))
+                value = getattr(source, name)
+                if isinstance(value, dict):
+                    for key, number in value.items():
+                        getattr(target, name)[key] += number
+                else:
+                    setattr(target, name, getattr(target, name) + value)
     return total
 
 
@@ -535,15 +571,16 @@ def city_coverage(session: Session, th: Thresholds, dealer_id: int | None = None
         .where(*where)
         .group_by(status.c.city_id, status.c.status)
     ).all()
+    # Dealers present and the mean position need no status: read from the estates alone.
     per_city = (
         sa.select(
-            status.c.city_id,
-            sa.func.count(sa.distinct(status.c.dealer_id)).label("dealers"),
-            sa.func.avg(status.c.lat).label("lat"),
-            sa.func.avg(status.c.lng).label("lng"),
+            Estate.city_id,
+            sa.func.count(sa.distinct(Estate.dealer_id)).label("dealers"),
+            sa.func.avg(Estate.lat).label("lat"),
+            sa.func.avg(Estate.lng).label("lng"),
         )
-        .where(*where)
-        .group_by(status.c.city_id)
+        .where(*([Estate.dealer_id == dealer_id] if dealer_id is not None else []))
+        .group_by(Estate.city_id)
         .subquery("per_city")
     )
     cities = session.execute(
@@ -578,11 +615,12 @@ def city_coverage(session: Session, th: Thresholds, dealer_id: int | None = None
 
 
 def status_totals(session: Session, th: Thresholds) -> dict[CoverageStatus, int]:
-    """How many estates nationwide are in each coverage status (two queries, whatever the network's size)."""
+    """How many estates nationwide are in each coverage status (one query, whatever the network's size).
+    A page that has the dealer table already has them: `network_totals(rows).counts.by_status`."""
+    status = estate_status_query(th)
     totals = dict.fromkeys(CoverageStatus, 0)
-    for city in city_coverage(session, th):
-        for status, count in city.by_status.items():
-            totals[status] += count
+    for value, count in session.execute(sa.select(status.c.status, sa.func.count()).group_by(status.c.status)):
+        totals[CoverageStatus(value)] = count
     return totals
 
 
@@ -634,17 +672,58 @@ class Candidate:
     decision: CoverageDecision | None
 
 
-def _rulings() -> sa.Subquery:
-    """The standing ruling (the latest) for every contested estate: which dealer works it."""
-    latest = (
-        sa.select(sa.func.max(TerritoryAssignment.id).label("id"))
-        .group_by(TerritoryAssignment.city_id, TerritoryAssignment.name_key)
-        .subquery("latest_ruling")
+def _given_to_another(status: sa.Subquery) -> sa.Exists:
+    """The standing ruling (no later one for the same name in the city) gives this estate to another dealer.
+    Written as lookups on (city_id, name_key), not as a join to the latest rulings: both planners then probe
+    the index per estate (SQLite) or hash the few rulings (PostgreSQL) instead of scanning them per estate."""
+    later = aliased(TerritoryAssignment)
+    superseded = sa.exists().where(
+        later.city_id == TerritoryAssignment.city_id,
+        later.name_key == TerritoryAssignment.name_key,
+        later.id > TerritoryAssignment.id,
     )
+    return sa.exists().where(
+        TerritoryAssignment.city_id == status.c.city_id,
+        TerritoryAssignment.name_key == status.c.name_key,
+        TerritoryAssignment.dealer_id != status.c.dealer_id,
+        ~superseded,
+    )
+
+
+def _neglected_query(th: Thresholds) -> sa.Subquery:
+    """The estates on the 有盘不做 list, with the columns of `estate_status_query` (whose values are known
+    for them: 目标未建群, no group, no order, never active)."""
+    live_group = sa.exists().where(Group.estate_id == Estate.id, Group.status != GroupStatus.DISSOLVED)
+    ordered = sa.exists().where(Order.estate_id == Estate.id, Order.status != OrderStatus.CANCELLED)
     return (
-        sa.select(TerritoryAssignment.city_id, TerritoryAssignment.name_key, TerritoryAssignment.dealer_id)
-        .join(latest, latest.c.id == TerritoryAssignment.id)
-        .subquery("ruling")
+        sa.select(
+            Estate.id.label("estate_id"),
+            Estate.dealer_id,
+            Estate.city_id,
+            Estate.name,
+            Estate.name_key,
+            Estate.district,
+            Estate.households,
+            Estate.lat,
+            Estate.lng,
+            Estate.targeted_on,
+            sa.literal(CoverageStatus.TARGET_NO_GROUP.value).label("status"),
+            sa.literal(1).label("neglected"),
+            sa.literal(0).label("has_group"),
+            sa.literal(0).label("operating"),
+            sa.literal(0).label("converted"),
+            sa.literal(1).label("targeted"),
+            sa.literal(0).label("groups"),
+            sa.literal(0).label("orders"),
+            sa.null().cast(sa.Date).label("last_active_on"),
+        )
+        .where(
+            Estate.stage.in_(_WORKED_STAGES),
+            Estate.targeted_on < th.neglected_if_targeted_before,
+            ~live_group,
+            ~ordered,
+        )
+        .subquery("estate_status")
     )
 
 
@@ -659,21 +738,16 @@ def candidates(
     offset: int = 0,
 ) -> tuple[list[Candidate], int]:
     """One page of a month's list (有盘不做 by days overdue, 有盘有群有运营 by last activity) and its size."""
-    status = estate_status_query(th)
-    ruling = _rulings()
-    rows_from = status.outerjoin(
-        ruling, sa.and_(ruling.c.city_id == status.c.city_id, ruling.c.name_key == status.c.name_key)
-    )
     if list_kind is DecisionList.NEGLECTED:
+        status = _neglected_query(th)
         # An estate HQ gave to another dealer is that dealer's to work, not this one's to neglect.
-        where = [
-            status.c.neglected == 1,
-            sa.or_(ruling.c.dealer_id.is_(None), ruling.c.dealer_id == status.c.dealer_id),
-        ]
+        where = [~_given_to_another(status)]
         order = [status.c.targeted_on, status.c.name]
     else:
+        status = estate_status_query(th)
         where = [status.c.operating == 1]
         order = [status.c.last_active_on.desc(), status.c.name]
+    rows_from = status
     if dealer_id is not None:
         where.append(status.c.dealer_id == dealer_id)
     decided = sa.exists().where(

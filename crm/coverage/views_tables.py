@@ -50,7 +50,7 @@ def index():
     """Every dealer's coverage counts and rates, and the month's deposits and orders against last month."""
     th, month = current_thresholds(), requested_month()
     rows = queries.dealer_table(db.session, th, month)
-    by_status = queries.status_totals(db.session, th)
+    by_status = queries.network_totals(rows).counts.by_status  # the same pass as the table
     return render_template("coverage/index.html", th=th, by_status=by_status, **_table_context(rows, month))
 
 

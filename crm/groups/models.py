@@ -193,6 +193,9 @@ class GroupMetric(DealerOwned, db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("group_id", "day"),
+        # HQ's coverage reads a window of days for every group at once: which groups reported (group_id)
+        # and how many people joined per dealer (dealer_id, joins), from this index alone.
+        sa.Index("ix_group_metric_day_cover", "day", "group_id", "dealer_id", "joins"),
         *(sa.CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative") for name in METRIC_FIELDS),
         sa.CheckConstraint("active_members <= members", name="active_within_members"),
         sa.CheckConstraint("owners <= members", name="owners_within_members"),
@@ -200,7 +203,7 @@ class GroupMetric(DealerOwned, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(sa.ForeignKey("group.id", ondelete="CASCADE"), index=True)
-    day: Mapped[date] = mapped_column(index=True)  # HQ asks which groups reported in the last N days
+    day: Mapped[date]
     members: Mapped[int] = mapped_column(default=0)
     owners: Mapped[int] = mapped_column(default=0)
     joins: Mapped[int] = mapped_column(default=0)
