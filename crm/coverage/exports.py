@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import io
 from datetime import date, datetime
-from urllib.parse import quote
 
-from flask import Response
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from crm.core.models import BUSINESS_TIMEZONE
+from crm.core.xlsx import keep_text, xlsx_text
 from crm.coverage import queries
 from crm.coverage.models import CoverageStatus, DecisionList
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 REPORT_LIST_LIMIT = 200  # estates per list in the PDF; the rest are counted, not listed
 
 
@@ -53,21 +51,6 @@ def _columns():
     ]
 
 
-def _text(value):
-    """Text an .xlsx can hold: without the control characters openpyxl refuses."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
-def _keep_text(sheet) -> None:
-    # A dealer or city name that starts with "=" would become a formula in Excel: keep names as text.
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-
-
 def dealer_workbook(
     rows: list[queries.CoverageRow],
     totals: queries.CoverageRow,
@@ -86,11 +69,11 @@ def dealer_workbook(
     sheet.title = _("经销商覆盖")
     sheet.append([header for header, *_rest in columns])
     for row in rows:
-        sheet.append([_text(value(row)) for _header, _width, value, _format in columns])
-    total_row = [_text(value(totals)) for _header, _width, value, _format in columns]
+        sheet.append([xlsx_text(value(row)) for _header, _width, value, _format in columns])
+    total_row = [xlsx_text(value(totals)) for _header, _width, value, _format in columns]
     total_row[0], total_row[1], total_row[2] = _("合计"), _("%(n)d 家经销商", n=len(rows)), None
     sheet.append(total_row)
-    _keep_text(sheet)
+    keep_text(sheet)
     header_fill = PatternFill("solid", fgColor="EEF1F4")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -130,16 +113,6 @@ def dealer_workbook(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def xlsx_response(data: bytes, filename: str, ascii_filename: str) -> Response:
-    """A download of a workbook: an ASCII name for old clients, the Chinese one (RFC 5987) for everyone else."""
-    response = Response(data, mimetype=XLSX_MIMETYPE)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_filename}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    )
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- the PDF report -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from crm.core.models import local_today
 from crm.core.roles import Permission, permission_required, require
 from crm.core.scoping import get_or_404
+from crm.core.xlsx import xlsx_response
 from crm.coverage import exports, queries
 from crm.coverage.blueprint import bp, current_thresholds, requested_month
 from crm.coverage.models import CoverageStatus
@@ -109,7 +110,7 @@ def export_xlsx():
     rows = queries.dealer_table(db.session, th, month)
     data = exports.dealer_workbook(queries.sort_rows(rows, sort, descending), queries.network_totals(rows), th, month)
     filename = _("覆盖报表-%(month)s.xlsx", month=month.strftime("%Y-%m"))
-    return exports.xlsx_response(data, filename, f"coverage-{month:%Y-%m}.xlsx")
+    return xlsx_response(data, filename, f"coverage-{month:%Y-%m}.xlsx")
 
 
 @bp.route("/report.pdf")

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from crm.core.roles import Permission, has_permission
 from crm.core.uploads import upload_root
+from crm.core.xlsx import keep_text
 from crm.estates.models import Estate, FloorPlan, normalize_estate_name
 from crm.imports.parsing import (
     CellError,
@@ -666,11 +667,7 @@ def export_workbook(people: list[Person], viewer) -> bytes:
                 person.notes,
             ]
         )
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            # Text that starts with "=" would become a formula in Excel: keep everything a person typed as text.
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
+    keep_text(sheet, min_row=2)
     sheet.freeze_panes = "A2"
     for letter, width in zip("ABCDEFGHIJKLMN", (14, 14, 16, 16, 8, 8, 8, 10, 10, 18, 12, 12, 12, 30), strict=True):
         sheet.column_dimensions[letter].width = width

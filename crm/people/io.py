@@ -18,6 +18,7 @@ from crm.core.forms import form_status
 from crm.core.htmx import render_page_or_partial
 from crm.core.models import local_today
 from crm.core.roles import Permission, permission_required, require
+from crm.core.xlsx import XLSX_MIMETYPE
 from crm.extensions import db
 from crm.imports.parsing import MAX_FILE_BYTES, ImportFileError
 from crm.people import importing
@@ -26,7 +27,6 @@ bp = Blueprint("people_io", __name__, url_prefix="/people/io")
 
 # Mapping selects are named after the file column's position: headers can hold anything.
 COLUMN_FIELD_PREFIX = "column-"
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class PeopleUploadForm(FlaskForm):

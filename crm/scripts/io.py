@@ -23,6 +23,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from crm.core.xlsx import keep_text, xlsx_text
 from crm.groups.models import AccountRole
 from crm.imports.parsing import MAX_FILE_BYTES, MAX_XLSX_UNPACKED_BYTES, cell_text, is_empty
 from crm.scripts.content import (
@@ -38,7 +39,6 @@ from crm.scripts.content import (
     sorted_items,
 )
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The biggest playbook content allows, plus the header row: a longer sheet is not a playbook.
 MAX_SHEET_ROWS = MAX_PHASES * MAX_DAYS_PER_PHASE * MAX_ITEMS_PER_DAY + 1
 
@@ -172,14 +172,14 @@ def _write_guide(sheet, name: str, description: str, version_label: str) -> None
         _("空行会被跳过。文件里只要有一处问题，整个文件都不会导入，系统会逐行列出问题。"),
         _("请不要修改工作表和表头的名称。"),
     ]
-    sheet.append([str(GUIDE_NAME), _clean(name)])
-    sheet.append([str(GUIDE_DESCRIPTION), _clean(description)])
-    sheet.append([str(GUIDE_VERSION), _clean(version_label)])
+    sheet.append([str(GUIDE_NAME), xlsx_text(name)])
+    sheet.append([str(GUIDE_DESCRIPTION), xlsx_text(description)])
+    sheet.append([str(GUIDE_VERSION), xlsx_text(version_label)])
     sheet.append([])
     sheet.append([_("如何修改后导入")])
     for number, line in enumerate(how_to, start=1):
         sheet.append([number, line])
-    _keep_text(sheet)
+    keep_text(sheet)
     for row in sheet.iter_rows():
         for cell in row:
             cell.alignment = Alignment(vertical="top", wrap_text=cell.column == 2)
@@ -197,8 +197,8 @@ def _write_table(sheet, columns: dict, rows: list[list], widths: tuple[int, ...]
 
     sheet.append([str(header) for header in columns.values()])
     for row in rows:
-        sheet.append([_clean(value) for value in row])
-    _keep_text(sheet)
+        sheet.append([xlsx_text(value) for value in row])
+    keep_text(sheet)
     header_fill = PatternFill("solid", fgColor="EEF1F4")
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -222,21 +222,6 @@ def _add_choices(sheet, column: str, labels: list[str]) -> None:
     validation = DataValidation(type="list", formula1=f'"{choices}"', allow_blank=True)
     validation.add(f"{column}2:{column}{max(sheet.max_row, 1) + 500}")
     sheet.add_data_validation(validation)
-
-
-def _keep_text(sheet) -> None:
-    # Text that starts with "=" would become a formula in Excel: keep everything a person typed as text.
-    for row in sheet.iter_rows():
-        for cell in row:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-
-
-def _clean(value):
-    """Text without the control characters an .xlsx cannot hold (openpyxl refuses them)."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
 
 
 def _sheet_title(label) -> str:

@@ -16,6 +16,7 @@ from crm.core.scoping import get_or_404
 from crm.core.uploads import UploadError, save_image, upload_root
 from crm.core.urls import safe_next
 from crm.core.validation import FieldError, attach_to_form
+from crm.core.xlsx import XLSX_MIMETYPE
 from crm.extensions import db, htmx
 from crm.groups.models import AccountRole, Group
 from crm.groups.queries import dealer_users
@@ -42,8 +43,6 @@ from crm.scripts.models import Playbook, PlaybookVersion, RunStatus, ScriptRun, 
 from crm.scripts.placeholders import marked_placeholders
 
 bp = Blueprint("scripts", __name__, url_prefix="/scripts")
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @bp.app_template_global("group_script_progress")

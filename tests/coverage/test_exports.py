@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from crm.core.xlsx import XLSX_MIMETYPE
 from crm.coverage import exports, queries, service
 from crm.coverage.models import DecisionKind, DecisionList
 from crm.estates.models import Estate, EstateStage
@@ -28,7 +29,7 @@ def seeded(app, world):
 
 def _workbook(response):
     assert response.status_code == 200
-    assert response.mimetype == exports.XLSX_MIMETYPE
+    assert response.mimetype == XLSX_MIMETYPE
     return load_workbook(io.BytesIO(response.data))
 
 
