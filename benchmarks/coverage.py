@@ -52,6 +52,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.load_seed import GROUP_STAGES, HEADS, STAGE_WEIGHTS, TAILS  # noqa: E402  (the same network)
 from crm import create_app  # noqa: E402
 from crm.core.models import BUSINESS_TIMEZONE, local_today  # noqa: E402
 from crm.core.roles import Role  # noqa: E402
@@ -123,29 +124,6 @@ CITIES = (
     ("东莞", "广东省", 23.0207, 113.7518),
     ("齐齐哈尔", "黑龙江省", 47.3543, 123.9182),
 )
-HEADS = "万达 恒大 碧桂园 保利 中海 龙湖 融创 万科 绿地 金地 华润 富力 鲁商 远洋 招商 建业 亚泰 伟峰 辰能 国信".split()
-TAILS = (
-    "华府 公园里 翡翠城 悦府 天玺 春江郦城 御湖湾 未来城 壹号院 学府里 "
-    "江山樾 云著 锦城 澜湾 观澜 名都 御府 半岛 西岸 时代广场"
-).split()
-STAGES = (
-    (EstateStage.UNPLANNED, 6),
-    (EstateStage.TARGET, 4),
-    (EstateStage.FINDING_GROUP, 3),
-    (EstateStage.HAS_GROUP, 3),
-    (EstateStage.OPERATING, 3),
-    (EstateStage.CONVERTING, 2),
-    (EstateStage.INSTALLING, 1),
-    (EstateStage.MAINTAINING, 1),
-    (EstateStage.ABANDONED, 1),
-)
-GROUP_STAGES = {
-    EstateStage.HAS_GROUP,
-    EstateStage.OPERATING,
-    EstateStage.CONVERTING,
-    EstateStage.INSTALLING,
-    EstateStage.MAINTAINING,
-}
 PRODUCTS = (("静音免漆套装门", "木门", "1680"), ("整体衣柜", "全屋定制", "699"), ("上门量尺出图", "服务", "0"))
 METRIC_DAYS = 60
 SHARED_NAME_SHARE = 0.01  # estates another dealer in the city lists too
@@ -198,8 +176,8 @@ def seed(dealer_count: int, per_dealer: int, today: date) -> dict[str, int]:
     centres = {city_id: (lat, lng) for city_id, lat, lng in cities.values()}
 
     # Estates: unique names within a city, except the ones a second dealer lists too (a few dozen metres off).
-    stages = [stage for stage, _ in STAGES]
-    stage_weights = [weight for _, weight in STAGES]
+    stages = [stage for stage, _ in STAGE_WEIGHTS]
+    stage_weights = [weight for _, weight in STAGE_WEIGHTS]
     names_in_city: dict[int, int] = defaultdict(int)
     listed: dict[int, list[tuple[int, str, float, float]]] = defaultdict(list)  # city → (dealer, name, lat, lng)
     shared_keys = []
