@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from crm.audit.models import AuditEntry
-from crm.audit.service import entity_labels
+from crm.audit.service import audited_models, entity_labels
 
 PAGE_SIZE = 50
 
@@ -66,6 +66,24 @@ FIELD_LABELS = {
 
 def field_label(key: str) -> str:
     return str(FIELD_LABELS.get(key, key))
+
+
+def shown_value(entity: str, key: str, value) -> str:
+    """A stored value as staff read it: an enum's label in the reader's language, "—" for nothing."""
+    if value is None or value == "":
+        return "—"
+    model = next((cls for cls, spec in audited_models().items() if spec.entity == entity), None)
+    column = model.__table__.columns.get(key) if model is not None else None
+    enum_class = getattr(getattr(column, "type", None), "enum_class", None)
+    if enum_class is not None:
+        try:
+            member = enum_class(value)
+        except ValueError:
+            return str(value)
+        return str(getattr(member, "label", value))
+    if value is True or value is False:
+        return str(_l("是") if value else _l("否"))
+    return str(value)
 
 
 @dataclass

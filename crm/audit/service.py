@@ -23,7 +23,22 @@ from sqlalchemy import event, inspect
 from crm.audit.models import AuditAction, AuditEntry
 
 # Housekeeping columns, and ones whose values must never be copied anywhere.
-IGNORED_FIELDS = frozenset({"id", "dealer_id", "created_at", "updated_at", "version", "password_hash", "name_key"})
+# (who and when are the entry's own: the row's copies of them are noise in its changes)
+IGNORED_FIELDS = frozenset(
+    {
+        "id",
+        "dealer_id",
+        "created_at",
+        "updated_at",
+        "version",
+        "password_hash",
+        "name_key",
+        "decided_by_id",
+        "decided_at",
+        "updated_by_id",
+        "created_by_id",
+    }
+)
 MAX_TEXT = 300
 
 

@@ -32,4 +32,5 @@ def index():
         entity_id=request.args.get("entity_id", type=int),
         labels=entity_labels(hq),
         field_label=queries.field_label,
+        shown=queries.shown_value,
     )

@@ -217,7 +217,7 @@ def _claim_submission(form) -> None:
 
 
 def _report_conflict(form, row) -> None:
-    from crm.audit.queries import field_label
+    from crm.audit.queries import field_label, shown_value
     from crm.audit.service import audited_models, changes_since
 
     db.session.refresh(row)
@@ -229,10 +229,11 @@ def _report_conflict(form, row) -> None:
     entries = changes_since(db.session, spec.entity, row.id, seen) if spec else []
     described = []
     for entry in entries:
-        fields = _("；").join(
-            f"{_label(form, key, field_label)} {_shown(old)} → {_shown(new)}"
+        shown = [
+            (_label(form, key, field_label), shown_value(spec.entity, key, old), shown_value(spec.entity, key, new))
             for key, (old, new) in entry.changes.items()
-        )
+        ]
+        fields = _("；").join(f"{label} {before} → {after}" for label, before, after in shown)
         who = entry.user_name or _("系统")
         when = entry.at.astimezone(BUSINESS_TIMEZONE).strftime("%m-%d %H:%M")
         described.append(_("%(who)s 于 %(when)s 修改了：%(fields)s", who=who, when=when, fields=fields or "—"))
@@ -248,10 +249,6 @@ def _report_conflict(form, row) -> None:
 def _label(form, key: str, fallback) -> str:
     field = getattr(form, key, None)
     return str(field.label.text) if field is not None and hasattr(field, "label") else fallback(key)
-
-
-def _shown(value) -> str:
-    return "—" if value in (None, "") else str(value)
 
 
 def form_status() -> int:

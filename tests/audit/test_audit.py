@@ -71,3 +71,12 @@ def test_who_reads_the_trail(app, world, login):
     assert "覆盖设置" in page and "有盘不做天数" in page and "45" in page
     assert world.a.estate_name not in page and world.b.estate_name not in page  # dealers' rows are not HQ's trail
     assert "覆盖设置" not in login(world.a.lead).get("/audit/").get_data(as_text=True)
+
+
+def test_the_trail_reads_in_the_readers_words(app, world, login):
+    client = login(world.a.lead)
+    form = _valid_form(world, name=world.a.estate_name, households="1200", stage="operating")
+    assert client.post(f"/estates/{world.a.estate_id}/edit", data=form).status_code == 302
+    page = client.get("/audit/?entity=estate").get_data(as_text=True)
+    assert "阶段</span>：目标 → 运营中" in page  # labels, not stored values such as "target"
+    assert "updated_by_id" not in page and "operating" not in page
