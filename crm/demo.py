@@ -13,6 +13,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from crm.core.models import local_today
 from crm.core.roles import Role
 from crm.core.scoping import unscoped
 from crm.coverage.demo import seed_coverage
@@ -512,7 +513,6 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何高林罗"
 NICKNAMES = ("小雨", "阳光", "静静", "大海", "晴天", "豆豆妈", "老周", "木子", "一帆", "安然", "可乐", "暖暖")
 STYLES = ("现代简约", "新中式", "北欧", "轻奢", "原木", "法式")
 METRIC_DAYS = 30
-DEMO_TODAY = date(2026, 11, 22)
 
 
 def _seed_groups(session: Session, dealer: Dealer, spec: DemoCity) -> tuple[int, int]:
@@ -535,6 +535,8 @@ def _seed_groups(session: Session, dealer: Dealer, spec: DemoCity) -> tuple[int,
     staff = {user.role: user for user in session.scalars(sa.select(User).where(User.dealer_id == dealer.id))}
     operator = staff.get(Role.OPERATOR) or staff.get(Role.DEALER_LEAD)
     rng = random.Random(f"pantu-demo-groups-{spec.code}")
+    # Dated back from the day of seeding, so a fresh demo always shows groups that reported this month.
+    today = local_today()
     groups_added = people_added = 0
     phone_base = {"QQHR": 13904520000, "CC": 13904310000, "HRB": 13904510000}[spec.code]
     for index, item in enumerate(plan.estates):
@@ -549,7 +551,7 @@ def _seed_groups(session: Session, dealer: Dealer, spec: DemoCity) -> tuple[int,
             name=name,
             kind=GroupKind.SELF_BUILT if index % 2 else GroupKind.OWNERS,
             origin=GroupOrigin.BY_PHONE if index % 2 else GroupOrigin.KEY_PERSON,
-            started_on=date(2026, 10, 1),
+            started_on=today - timedelta(days=METRIC_DAYS + 22),
             status=status,
         )
         session.add(group)
@@ -573,7 +575,7 @@ def _seed_groups(session: Session, dealer: Dealer, spec: DemoCity) -> tuple[int,
                 GroupMetric(
                     dealer_id=dealer.id,
                     group_id=group.id,
-                    day=DEMO_TODAY - timedelta(days=day_offset),
+                    day=today - timedelta(days=day_offset),
                     members=members,
                     owners=owners,
                     joins=joins,
@@ -641,7 +643,7 @@ def _seed_groups(session: Session, dealer: Dealer, spec: DemoCity) -> tuple[int,
                             dealer_id=dealer.id,
                             person_id=person.id,
                             move=move,
-                            done_on=date(2026, 10, 10),
+                            done_on=today - timedelta(days=METRIC_DAYS + 13),
                             done_by_id=operator.id if operator else None,
                         )
                     )

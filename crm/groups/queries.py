@@ -26,7 +26,6 @@ from crm.people.models import Person, group_member
 from crm.plans.models import BattlePlan, PlanEstate, PlanPhase, PlanStatus
 from crm.scripts.queries import RunProgress, group_progress
 
-STAGE_ORDER = {stage: index for index, stage in enumerate(EstateStage)}
 # Stages the board shows unless a stage is picked: the ones where there is group work to follow.
 BOARD_DEFAULT_HIDDEN = (EstateStage.UNPLANNED, EstateStage.ABANDONED)
 TREND_DAYS = 30
@@ -555,17 +554,16 @@ class BoardEstate:
 @dataclass
 class BoardSection:
     stage: EstateStage
-    estates: list[BoardEstate]
+    estates: list[BoardEstate] = field(default_factory=list)
+    without_groups: int = 0  # estates of this stage not listed because they have no group yet
 
 
-def board_estates_query(filters: BoardFilters) -> sa.Select:
-    """Estates the board shows for these filters, with their city loaded."""
-    query = sa.select(Estate).options(selectinload(Estate.city))
-    if filters.stage:
-        query = query.where(Estate.stage == filters.stage)
-    else:
-        has_group = sa.select(Group.estate_id).scalar_subquery()
-        query = query.where(sa.or_(Estate.stage.not_in(BOARD_DEFAULT_HIDDEN), Estate.id.in_(has_group)))
+def _has_group() -> sa.ScalarSelect:
+    return sa.select(Group.estate_id).scalar_subquery()
+
+
+def _board_filtered(query: sa.Select, filters: BoardFilters) -> sa.Select:
+    """Narrow an estate query to the board's city and operator."""
     if filters.city_id:
         query = query.where(Estate.city_id == filters.city_id)
     if filters.operator_id:
@@ -581,6 +579,32 @@ def board_estates_query(filters: BoardFilters) -> sa.Select:
         )
         query = query.where(sa.or_(Estate.id.in_(planned), Estate.id.in_(accounts)))
     return query
+
+
+def board_estates_query(filters: BoardFilters) -> sa.Select:
+    """Estates the board lists for these filters, with their city loaded.
+
+    With a stage picked: every estate of that stage. Without: the estates that have a group — a dealer
+    works hundreds of estates and the board is for following groups; the rest are counted per stage."""
+    query = sa.select(Estate).options(selectinload(Estate.city))
+    if filters.stage:
+        query = query.where(Estate.stage == filters.stage)
+    else:
+        query = query.where(Estate.id.in_(_has_group()))
+    return _board_filtered(query, filters)
+
+
+def board_counts_without_groups(session: Session, filters: BoardFilters) -> dict[EstateStage, int]:
+    """Without a stage picked: per worked stage, the estates left off the board because they have no group."""
+    if filters.stage:
+        return {}
+    query = _board_filtered(
+        sa.select(Estate.stage, sa.func.count(Estate.id)).where(
+            Estate.stage.not_in(BOARD_DEFAULT_HIDDEN), Estate.id.not_in(_has_group())
+        ),
+        filters,
+    ).group_by(Estate.stage)
+    return {stage: count for stage, count in session.execute(query)}
 
 
 def current_phases(session: Session, estate_ids, today: date) -> dict[int, CurrentPhase]:
@@ -630,16 +654,17 @@ def board_estates(session: Session, estates: list[Estate], today: date) -> list[
 
 
 def board(session: Session, filters: BoardFilters, today: date) -> list[BoardSection]:
-    """The progress board: estates grouped by pipeline stage (in pipeline order), each with its groups."""
+    """The progress board: per pipeline stage (in pipeline order) its estates with their groups, and how many
+    of the stage's estates have no group yet."""
     estates = session.scalars(board_estates_query(filters)).all()
-    rows = board_estates(session, list(estates), today)
-    rows.sort(key=lambda r: (STAGE_ORDER[r.estate.stage], r.estate.name_key))
-    sections: list[BoardSection] = []
-    for row in rows:
-        if not sections or sections[-1].stage != row.estate.stage:
-            sections.append(BoardSection(row.estate.stage, []))
-        sections[-1].estates.append(row)
-    return sections
+    sections = {stage: BoardSection(stage) for stage in EstateStage}
+    for row in board_estates(session, list(estates), today):
+        sections[row.estate.stage].estates.append(row)
+    for stage, count in board_counts_without_groups(session, filters).items():
+        sections[stage].without_groups = count
+    for section in sections.values():
+        section.estates.sort(key=lambda row: row.estate.name_key)
+    return [section for section in sections.values() if section.estates or section.without_groups]
 
 
 def board_estate(session: Session, estate: Estate, today: date) -> BoardEstate:

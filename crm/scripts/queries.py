@@ -110,17 +110,28 @@ class RunProgress:
     today: date
     due: int = 0  # tasks whose day has come
     on_time: int = 0  # of those, done by the end of their day
+    # The run's days in order, or only those this view reads (the first, the last and the ones either side of
+    # today) when many runs are shown at once; None: all of run.days.
+    known_days: list[ScriptRunDay] | None = None
+
+    @property
+    def days(self) -> list[ScriptRunDay]:
+        return self.run.days if self.known_days is None else self.known_days
+
+    @property
+    def first_day(self) -> ScriptRunDay | None:
+        return self.days[0] if self.days else None
 
     @property
     def current_day(self) -> ScriptRunDay | None:
-        return next((day for day in self.run.days if day.on_date == self.today), None)
+        return next((day for day in self.days if day.on_date == self.today), None)
 
     @property
     def state(self) -> str:
         """not_started, today, rest (a skipped day), finished, paused."""
         if self.run.status == RunStatus.PAUSED:
             return "paused"
-        days = self.run.days
+        days = self.days
         if not days or self.today < days[0].on_date:
             return "not_started"
         if self.today > days[-1].on_date:
@@ -130,35 +141,64 @@ class RunProgress:
     @property
     def last_day(self) -> ScriptRunDay | None:
         """The latest scripted day on or before today (where a paused or resting run stands)."""
-        passed = [day for day in self.run.days if day.on_date <= self.today]
+        passed = [day for day in self.days if day.on_date <= self.today]
         return passed[-1] if passed else None
 
     @property
     def next_day(self) -> ScriptRunDay | None:
-        return next((day for day in self.run.days if day.on_date > self.today), None)
+        return next((day for day in self.days if day.on_date > self.today), None)
 
     @property
     def on_time_share(self) -> float | None:
         return self.on_time / self.due if self.due else None
 
 
+def _days_around(session: Session, run_ids: list[int], today: date) -> dict[int, list[ScriptRunDay]]:
+    """Per run, in order: its first and last day and the days just before/on and after today (not all ~dozens)."""
+    on_date = ScriptRunDay.on_date
+    bounds = (
+        sa.select(
+            ScriptRunDay.run_id,
+            sa.func.min(on_date).label("first"),
+            sa.func.max(on_date).label("final"),
+            sa.func.max(sa.case((on_date <= today, on_date))).label("passed"),
+            sa.func.min(sa.case((on_date > today, on_date))).label("upcoming"),
+        )
+        .where(ScriptRunDay.run_id.in_(run_ids))
+        .group_by(ScriptRunDay.run_id)
+        .subquery()
+    )
+    days = session.scalars(
+        sa.select(ScriptRunDay)
+        .join(bounds, bounds.c.run_id == ScriptRunDay.run_id)
+        .where(on_date.in_([bounds.c.first, bounds.c.final, bounds.c.passed, bounds.c.upcoming]))
+        .order_by(ScriptRunDay.run_id, ScriptRunDay.number)
+    )
+    found: dict[int, list[ScriptRunDay]] = defaultdict(list)
+    for day in days:
+        found[day.run_id].append(day)
+    return found
+
+
 def group_progress(session: Session, group_ids, today: date) -> dict[int, RunProgress]:
-    """Each group's live run with its current day and on-time counts, in a fixed number of queries."""
+    """Each group's live run with where it stands today and its on-time counts, in a fixed number of queries."""
     group_ids = list(group_ids)
     if not group_ids:
         return {}
     runs = session.scalars(
         sa.select(ScriptRun)
         .where(ScriptRun.group_id.in_(group_ids), ScriptRun.status != RunStatus.STOPPED)
-        .options(selectinload(ScriptRun.days), _version_names())
+        .options(_version_names())
     ).all()
-    progress = {run.group_id: RunProgress(run, today) for run in runs}
     if not runs:
-        return progress
-    counts = task_counts(session, [run.id for run in runs], today)
-    for item in progress.values():
-        item.due, item.on_time = counts.get(item.run.id, (0, 0))
-    return progress
+        return {}
+    run_ids = [run.id for run in runs]
+    days = _days_around(session, run_ids, today)
+    counts = task_counts(session, run_ids, today)
+    return {
+        run.group_id: RunProgress(run, today, *counts.get(run.id, (0, 0)), known_days=days.get(run.id, []))
+        for run in runs
+    }
 
 
 def task_counts(session: Session, run_ids: list[int], today: date) -> dict[int, tuple[int, int]]:

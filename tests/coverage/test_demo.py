@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import sqlalchemy as sa
 
 from crm.core.models import local_today
@@ -95,3 +97,18 @@ def test_demo_shows_coverage_for_every_dealer_and_seeding_again_changes_nothing(
         db.session.commit()
         assert _snapshot() == before
         assert set(again.values()) == {0}
+
+
+def test_demo_group_numbers_lead_up_to_the_day_it_is_seeded(app, monkeypatch):
+    """A demo seeded months from now still shows groups that reported yesterday, not stale ones."""
+    import crm.demo
+    from crm.groups.models import GroupMetric
+
+    seeding_day = date(2027, 3, 1)
+    monkeypatch.setattr(crm.demo, "local_today", lambda: seeding_day)
+    with app.app_context():
+        seed_demo(db.session)
+        db.session.commit()
+        first, last = db.session.execute(sa.select(sa.func.min(GroupMetric.day), sa.func.max(GroupMetric.day))).one()
+    assert last == seeding_day - timedelta(days=1)
+    assert first == seeding_day - timedelta(days=30)

@@ -297,6 +297,7 @@ def test_board_rows_totals_phase_and_filters(app, world, login):
         plan.status = PlanStatus.ACTIVE
         plan.estates[0].operator_id = world.a.user_ids[Role.CONSULTANT]
         hidden = add_estate(world, "未规划小区")  # unplanned, no group: not on the board by default
+        add_estate(world, "待建群小区", stage=EstateStage.TARGET)  # worked, no group yet: counted, not listed
         other_city = add_estate(world, "外地小区", stage=EstateStage.TARGET)
         other_city.city_id = world.city_ids["长春"]
         add_group(other_city, "外地群")
@@ -305,7 +306,9 @@ def test_board_rows_totals_phase_and_filters(app, world, login):
     client = login(world.a.lead)
     body = _text(client.get("/groups/board"))
     assert "看板小区00" in body and world.a.estate_name in body and "外地小区" in body
-    assert hidden_name not in body
+    assert hidden_name not in body and "待建群小区" not in body
+    assert "另有 1 个楼盘还没有社群" in body  # the 目标 stage's estate without a group, unplanned not counted
+    assert 'href="/groups/board?stage=target"' in client.get("/groups/board").get_data(as_text=True)
     assert world.b.estate_name not in body and world.b.group_name not in body
     # Stages in pipeline order: 目标 (the world's estate) before 运营中.
     assert body.index(world.a.estate_name) < body.index("看板小区00")
@@ -313,10 +316,13 @@ def test_board_rows_totals_phase_and_filters(app, world, login):
     assert "221" in body and "12.0%" in body and "找盘建群" in body
 
     by_city = _text(client.get("/groups/board", query_string={"city_id": world.city_ids["长春"]}))
-    assert "外地小区" in by_city and "看板小区00" not in by_city
+    assert "外地小区" in by_city and "看板小区00" not in by_city and "另有" not in by_city
     by_stage = _text(client.get("/groups/board", query_string={"stage": "operating"}, headers=HX))
     assert "看板小区00" in by_stage and world.a.estate_name not in by_stage and "<html" not in by_stage
     by_unplanned = _text(client.get("/groups/board", query_string={"stage": "unplanned"}))
+    by_target = _text(client.get("/groups/board", query_string={"stage": "target"}))
+    assert "待建群小区" in by_target and world.a.estate_name in by_target and "还没有社群" in by_target
+    assert "另有" not in by_target
     assert hidden_name in by_unplanned
     # An operator's estates: through a plan item, or through a group account.
     by_consultant = _text(client.get("/groups/board", query_string={"operator_id": world.a.user_ids[Role.CONSULTANT]}))
