@@ -4,6 +4,7 @@ Environment: WEB_CONCURRENCY (workers), BIND (host:port) or PORT, GUNICORN_TIMEO
 BEHIND_PROXY=1 with FORWARDED_ALLOW_IPS (the proxy's addresses, default 127.0.0.1,::1).
 """
 
+import gc
 import os
 
 # Sync workers, one request each at a time: 2 × cores + 1. The pages are CPU work (SQLAlchemy rows →
@@ -37,3 +38,20 @@ else:
 # No preload_app: each worker imports the app after forking, so no SQLAlchemy pool (or Redis
 # connection) is ever shared between processes.
 preload_app = False
+
+
+# No garbage collection from before a request is read until its response has been sent: a collection
+# inside SQLAlchemy's loading can crash CPython 3.11 workers (crm/core/gc_pause.py tells the story), and
+# one between requests keeps its pause out of page times.
+def post_worker_init(worker):
+    # What the worker allocated loading the app lives as long as the worker: keep it out of every
+    # collection, so the ones between requests walk only what requests left behind.
+    gc.freeze()
+
+
+def pre_request(worker, req):
+    gc.disable()
+
+
+def post_request(worker, req, environ=None, resp=None):
+    gc.enable()

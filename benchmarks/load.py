@@ -34,6 +34,7 @@ flat in data size.
 from __future__ import annotations
 
 import argparse
+import collections
 import http.client
 import http.cookiejar
 import json
@@ -497,11 +498,17 @@ def main_run(args, url: str, tenth: str, tmp: Path, script: Path, created: list[
                     flush=True,
                 )
         load_after = os.getloadavg()
-        still = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
-        restarted = sorted(set(workers) ^ set(still))
     finally:
         if process is not None:
             stop_gunicorn(process)
+    # A worker that died (a crash, a timeout) was replaced: gunicorn logs why, and every boot.
+    log_lines = (tmp / "gunicorn.log").read_text(errors="replace").splitlines()
+    replaced = sum("Booting worker" in line for line in log_lines) - len(workers)
+    deaths = collections.Counter(
+        match.group(1) or match.group(2)
+        for match in (re.search(r"was sent (SIG\w+)|(WORKER TIMEOUT)", line) for line in log_lines)
+        if match
+    )
 
     print(
         f"\n{args.connections} connections, {args.duration} s per run, wrk -t{args.threads} on 127.0.0.1, "
@@ -536,7 +543,10 @@ def main_run(args, url: str, tenth: str, tmp: Path, script: Path, created: list[
         f"\nload average before/after the wrk runs: {load_before[0]:.2f} / {load_after[0]:.2f}"
         f" (anything above ~0.1 before means other processes shared these {os.cpu_count()} cores)"
     )
-    print(f"workers restarted during the run: {len(restarted)}")
+    why = ", ".join(f"{cause} × {n}" for cause, n in deaths.items())
+    print(f"workers replaced during the run: {replaced}" + (f" ({why})" if why else ""))
+    if replaced:
+        missed.append(f"{replaced} workers replaced")
     print("query counts flat (full vs 10× smaller):", "yes" if not flat else "NO: " + ", ".join(flat))
     print(f"goal (p95 < {GOAL_P95_MS} ms, zero errors):", "met" if not missed else "missed by " + ", ".join(missed))
     if args.profile and missed:

@@ -178,7 +178,10 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_request_hooks(app: Flask) -> None:
+    from crm.core import gc_pause
     from crm.core.scoping import Scope, set_request_scope
+
+    gc_pause.init_app(app)
 
     @app.before_request
     def _require_login_and_scope():
