@@ -481,11 +481,13 @@ def main_run(args, url: str, tenth: str, tmp: Path, script: Path, created: list[
             if user and user not in cookies:
                 cookies[user] = login_cookie(base, user)
             cookie = cookies.get(user)
-            for _ in range(3):
-                check(base, path, cookie)  # also waits out what the previous run left queued
             for mode, think in (("saturated", 0), ("users", args.think_ms)):
                 if mode == "users" and not think:
                     continue
+                # Wait out what the previous run left queued: wrk stops with up to --connections requests
+                # accepted and unanswered, seconds of work that would land on the next run's first users.
+                for _ in range(3):
+                    check(base, path, cookie)
                 if mode == "saturated":
                     r = wrk(base, path, cookie, args, script)
                 else:
