@@ -196,13 +196,16 @@ class GroupMetric(DealerOwned, db.Model):
         # HQ's coverage reads a window of days for every group at once: which groups reported (group_id)
         # and how many people joined per dealer (dealer_id, joins), from this index alone.
         sa.Index("ix_group_metric_day_cover", "day", "group_id", "dealer_id", "joins"),
+        # Dealer pages read one dealer's groups (scoping adds dealer_id = … to every query): the latest day
+        # of each group read backwards off this index, and deposits summed from it alone.
+        sa.Index("ix_group_metric_dealer_group_day", "dealer_id", "group_id", "day", "deposits"),
         *(sa.CheckConstraint(f"{name} >= 0", name=f"{name}_not_negative") for name in METRIC_FIELDS),
         sa.CheckConstraint("active_members <= members", name="active_within_members"),
         sa.CheckConstraint("owners <= members", name="owners_within_members"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    group_id: Mapped[int] = mapped_column(sa.ForeignKey("group.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(sa.ForeignKey("group.id", ondelete="CASCADE"))  # (group_id, day) is unique
     day: Mapped[date]
     members: Mapped[int] = mapped_column(default=0)
     owners: Mapped[int] = mapped_column(default=0)

@@ -162,6 +162,11 @@ class TaskStatus(StrEnum):
 class ScriptTask(DealerOwned, db.Model):
     """One script item to post in a group on a day: copied from the version, filled when shown."""
 
+    # How punctually each run's tasks get done (the board, the group page) is counted from this index alone.
+    __table_args__ = (
+        sa.Index("ix_script_task_run_progress", "dealer_id", "run_id", "day_id", "status", "finished_on"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("script_run.id", ondelete="CASCADE"), index=True)
     day_id: Mapped[int] = mapped_column(sa.ForeignKey("script_run_day.id", ondelete="CASCADE"), index=True)
