@@ -176,6 +176,7 @@ def estate_status_query(th: Thresholds) -> sa.Subquery:
         ~has_group,
         is_worked,
         Estate.targeted_on < th.neglected_if_targeted_before,
+        ~_given_to_another(),
     )
     return (
         sa.select(
@@ -672,22 +673,31 @@ class Candidate:
     decision: CoverageDecision | None
 
 
-def _given_to_another(status: sa.Subquery) -> sa.Exists:
-    """The standing ruling (no later one for the same name in the city) gives this estate to another dealer.
-    Written as lookups on (city_id, name_key), not as a join to the latest rulings: both planners then probe
-    the index per estate (SQLite) or hash the few rulings (PostgreSQL) instead of scanning them per estate."""
+def _given_to_another() -> sa.ColumnElement[bool]:
+    """The estate is one HQ's standing ruling (no later one for the same name in the city) gave to another
+    dealer: theirs to work, not this dealer's to neglect.
+    Rulings are few: their estates are collected once and each estate is checked against that set (a hashed
+    NOT IN), rather than probing the rulings once per estate (+50 ms over 60,000 estates on PostgreSQL)."""
     later = aliased(TerritoryAssignment)
     superseded = sa.exists().where(
         later.city_id == TerritoryAssignment.city_id,
         later.name_key == TerritoryAssignment.name_key,
         later.id > TerritoryAssignment.id,
     )
-    return sa.exists().where(
-        TerritoryAssignment.city_id == status.c.city_id,
-        TerritoryAssignment.name_key == status.c.name_key,
-        TerritoryAssignment.dealer_id != status.c.dealer_id,
-        ~superseded,
+    claimant = aliased(Estate)
+    given_away = (
+        sa.select(claimant.id)
+        .join(
+            TerritoryAssignment,
+            sa.and_(
+                TerritoryAssignment.city_id == claimant.city_id,
+                TerritoryAssignment.name_key == claimant.name_key,
+                TerritoryAssignment.dealer_id != claimant.dealer_id,
+            ),
+        )
+        .where(~superseded)
     )
+    return Estate.id.in_(given_away)
 
 
 def _neglected_query(th: Thresholds) -> sa.Subquery:
@@ -722,6 +732,7 @@ def _neglected_query(th: Thresholds) -> sa.Subquery:
             Estate.targeted_on < th.neglected_if_targeted_before,
             ~live_group,
             ~ordered,
+            ~_given_to_another(),
         )
         .subquery("estate_status")
     )
@@ -740,8 +751,7 @@ def candidates(
     """One page of a month's list (有盘不做 by days overdue, 有盘有群有运营 by last activity) and its size."""
     if list_kind is DecisionList.NEGLECTED:
         status = _neglected_query(th)
-        # An estate HQ gave to another dealer is that dealer's to work, not this one's to neglect.
-        where = [~_given_to_another(status)]
+        where = []
         order = [status.c.targeted_on, status.c.name]
     else:
         status = estate_status_query(th)

@@ -196,12 +196,20 @@ def test_a_ruling_takes_the_estate_off_the_losers_neglect_list(app, world, city_
         page, _ = queries.candidates(db.session, _th(), DecisionList.NEGLECTED, month)
         return {c.estate.dealer_id for c in page if c.estate.name == "争议小区"}
 
+    def counted_neglected():  # the dealer table's 有盘不做 column agrees with the list
+        return {row.key: row.counts.neglected for row in queries.dealer_table(db.session, _th(), month)}
+
     assert listed_dealers() == {world.a.dealer_id, world.b.dealer_id}
+    before = counted_neglected()
     with pytest.raises(FieldError):
         service.assign_territory(db.session, _th(), city_a, "争议小区", 999_999, "", hq)
     service.assign_territory(db.session, _th(), city_a, "争议小区", world.b.dealer_id, "长春店先建档", hq)
     assert listed_dealers() == {world.b.dealer_id}
+    after = counted_neglected()
+    assert after[world.a.dealer_id] == before[world.a.dealer_id] - 1
+    assert after[world.b.dealer_id] == before[world.b.dealer_id]
     losers_estate = db.session.query(Estate).filter_by(dealer_id=world.a.dealer_id, name="争议小区").one()
+    assert not _coverage(losers_estate).neglected
     with pytest.raises(FieldError, match="已不在"):  # a penalty for an estate HQ gave away is refused too
         service.record_decision(
             db.session, _th(), losers_estate, month, DecisionList.NEGLECTED, DecisionKind.PENALTY, "超期", hq
