@@ -298,6 +298,7 @@ def test_board_rows_totals_phase_and_filters(app, world, login):
         plan.estates[0].operator_id = world.a.user_ids[Role.CONSULTANT]
         hidden = add_estate(world, "未规划小区")  # unplanned, no group: not on the board by default
         add_estate(world, "待建群小区", stage=EstateStage.TARGET)  # worked, no group yet: counted, not listed
+        add_estate(world, "转化中小区", stage=EstateStage.CONVERTING)  # a stage whose estates all lack groups
         other_city = add_estate(world, "外地小区", stage=EstateStage.TARGET)
         other_city.city_id = world.city_ids["长春"]
         add_group(other_city, "外地群")
@@ -308,6 +309,8 @@ def test_board_rows_totals_phase_and_filters(app, world, login):
     assert "看板小区00" in body and world.a.estate_name in body and "外地小区" in body
     assert hidden_name not in body and "待建群小区" not in body
     assert "另有 1 个楼盘还没有社群" in body  # the 目标 stage's estate without a group, unplanned not counted
+    assert body.count("这些楼盘都还没有社群") == 1  # 转化中; 目标 lists the world's estate, which has a group
+    assert "转化中小区" not in body
     assert 'href="/groups/board?stage=target"' in client.get("/groups/board").get_data(as_text=True)
     assert world.b.estate_name not in body and world.b.group_name not in body
     # Stages in pipeline order: 目标 (the world's estate) before 运营中.
