@@ -7,6 +7,7 @@ import os
 from flask import current_app, has_app_context
 from rq import Queue, Worker
 
+from crm.core import gc_pause
 from crm.extensions import db
 
 _app = None
@@ -34,7 +35,9 @@ def _run(job_id: int) -> None:
         # A forked work horse must not use (or close) the connections it inherited from the worker.
         db.engine.dispose(close=False)
     try:
-        run_job(db.session, job_id)
+        with gc_pause.paused():
+            run_job(db.session, job_id)
+            db.session.remove()
     finally:
         db.session.remove()
 

@@ -67,3 +67,14 @@ def test_under_gunicorn_collection_stays_paused_until_the_response_is_sent(make_
     assert not gc.isenabled(), "the app must leave resuming to gunicorn's post_request"
     hooks["post_request"](None, None, {}, None)
     assert gc.isenabled()
+
+
+def test_a_background_job_runs_with_collection_paused(app, world, monkeypatch, collection_enabled):
+    from crm.jobs import service, worker
+
+    seen = []
+    monkeypatch.setattr(service, "run_job", lambda session, job_id: seen.append((job_id, gc.isenabled())))
+    with app.app_context():
+        worker.perform(42)
+    assert seen == [(42, False)]
+    assert gc.isenabled()
