@@ -80,3 +80,26 @@ def test_the_trail_reads_in_the_readers_words(app, world, login):
     page = client.get("/audit/?entity=estate").get_data(as_text=True)
     assert "阶段</span>：目标 → 运营中" in page  # labels, not stored values such as "target"
     assert "updated_by_id" not in page and "operating" not in page
+
+
+def test_each_audited_page_links_the_dealer_lead_to_its_own_history(app, world, login):
+    lead = login(world.a.lead)
+    form = _valid_form(world, name=world.a.estate_name, households="1350")
+    assert lead.post(f"/estates/{world.a.estate_id}/edit", data=form).status_code == 302
+    pages = {
+        f"/estates/{world.a.estate_id}": ("estate", world.a.estate_id),
+        f"/groups/{world.a.group_id}": ("group", world.a.group_id),
+        f"/people/{world.a.person_id}": ("person", world.a.person_id),
+        f"/orders/{world.a.order_id}": ("order", world.a.order_id),
+        f"/plans/{world.a.plan_id}": ("plan", world.a.plan_id),
+        f"/installs/{world.a.job_id}": ("installation", world.a.job_id),
+    }
+    operator = login(world.a.usernames[Role.OPERATOR])
+    for path, (entity, entity_id) in pages.items():
+        link = f'href="/audit/?entity={entity}&amp;entity_id={entity_id}"'
+        assert link in lead.get(path).get_data(as_text=True), path
+        page = operator.get(path)
+        assert page.status_code != 200 or link not in page.get_data(as_text=True), path  # no trail to read
+
+    history = lead.get(f"/audit/?entity=estate&entity_id={world.a.estate_id}").get_data(as_text=True)
+    assert "1200 → 1350" in history
