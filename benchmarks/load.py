@@ -16,7 +16,9 @@ page with wrk (Debian's `wrk`, on 127.0.0.1) for --duration seconds at --connect
 Each page runs twice: saturated (every connection sends its next request as soon as the last one is
 answered: throughput, and latency that is mostly queueing) and as --connections users who read each
 page for a while (--think-ms, uniform 0 to twice that) before the next click (a threaded client:
-wrk's delay() would hold idle connections open, which gunicorn's sync workers cannot serve).
+wrk's delay() would hold idle connections open, which gunicorn's sync workers cannot serve). Then a
+mixed run: --connections users, each click one of the tablet pages by the weights in MIX (a working
+day: mostly 主IP on 今天 and their board, the lead's whole board the rarest); `--only mixed` runs it alone.
 It prints requests/s, p50/p95/p99, errors and non-2xx answers per page, each page's throughput as a
 share of the floor's in the same run, and the SQL statements of one request of each page (counted
 in-process through the Flask test client) at the full size and on a second database 10× smaller.
@@ -350,25 +352,56 @@ def wrk(base: str, path: str, cookie: str | None, args, script: Path) -> dict:
     return figures
 
 
-def users(port: int, path: str, cookie: str | None, args) -> dict:
-    """--connections users, each reading the page for a while (uniform 0 … 2 × --think-ms) before the
-    next request, on a new connection each time as a browser would to gunicorn's sync workers (which
+# A working day's mix for the mixed run: what 50 tablets of a dealer network open, by weight. Most
+# users are 主IP on 今天 and their own board; leads and consultants filter estates and open the map;
+# a lead's whole board is the rarest (one lead per dealer) and the heaviest page.
+MIX = {
+    "今天 (主IP)": 5,
+    "board (one 主IP)": 3,
+    "estates filtered": 2,
+    "map geojson": 2,
+    "board (lead)": 1,
+}
+
+
+def _stats(latencies: list[float], counts: dict, seconds: float) -> dict:
+    ordered = sorted(latencies) or [0.0]
+
+    def pct(q: float) -> float:
+        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] * 1e6
+
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / seconds,
+        "p50": pct(0.50),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        **counts,
+    }
+
+
+def users(port: int, targets: list[tuple[str, str, str | None, int]], args) -> dict[str, dict]:
+    """--connections users, each reading a page for a while (uniform 0 … 2 × --think-ms) before the
+    next click, on a new connection each time as a browser would to gunicorn's sync workers (which
     close it after every answer). Threads of the standard library; latency from connect to last byte.
+    targets: (label, path, cookie, weight); each click picks one by weight. Returns stats per label.
 
     Not wrk: wrk's delay() holds the connection open while "thinking", and a sync worker that accepted
     it waits on it, so the run would measure idle clients starving the workers (see the report).
     """
-    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip", **({"Cookie": cookie} if cookie else {})}
     think = args.think_ms / 1000
     end = time.monotonic() + args.duration
-    latencies: list[float] = []
-    counts = {"non2xx": 0, "errors": 0}
+    latencies: dict[str, list[float]] = {label: [] for label, *_ in targets}
+    counts = {label: {"non2xx": 0, "errors": 0} for label, *_ in targets}
+    weights = [weight for *_, weight in targets]
     lock = threading.Lock()
 
     def user(seed: int) -> None:
         rng = random.Random(seed)
         time.sleep(rng.uniform(0, 2 * think))  # users arrive spread over one think time
         while time.monotonic() < end:
+            label, path, cookie, _ = rng.choices(targets, weights)[0]
+            headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "gzip", **({"Cookie": cookie} if cookie else {})}
             start = time.monotonic()
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -377,11 +410,11 @@ def users(port: int, path: str, cookie: str | None, args) -> dict:
                 response.read()
                 conn.close()
                 with lock:
-                    latencies.append(time.monotonic() - start)
-                    counts["non2xx"] += not 200 <= response.status < 300
+                    latencies[label].append(time.monotonic() - start)
+                    counts[label]["non2xx"] += not 200 <= response.status < 300
             except OSError:
                 with lock:
-                    counts["errors"] += 1
+                    counts[label]["errors"] += 1
             time.sleep(rng.uniform(0, 2 * think))
 
     started = time.monotonic()
@@ -390,19 +423,12 @@ def users(port: int, path: str, cookie: str | None, args) -> dict:
         thread.start()
     for thread in pool:
         thread.join()
-    ordered = sorted(latencies) or [0.0]
-
-    def pct(q: float) -> float:
-        return ordered[max(0, math.ceil(q * len(ordered)) - 1)] * 1e6
-
-    return {
-        "requests": len(latencies),
-        "rps": len(latencies) / (time.monotonic() - started),
-        "p50": pct(0.50),
-        "p95": pct(0.95),
-        "p99": pct(0.99),
-        **counts,
-    }
+    seconds = time.monotonic() - started
+    result = {label: _stats(latencies[label], counts[label], seconds) for label in latencies}
+    everything = [value for values in latencies.values() for value in values]
+    totals = {key: sum(c[key] for c in counts.values()) for key in ("non2xx", "errors")}
+    result["all"] = _stats(everything, totals, seconds)
+    return result
 
 
 # ------------------------------------------------------------------------------ main
@@ -491,7 +517,7 @@ def main_run(args, url: str, tenth: str, tmp: Path, script: Path, created: list[
                 if mode == "saturated":
                     r = wrk(base, path, cookie, args, script)
                 else:
-                    r = users(args.port, path, cookie, args)
+                    r = users(args.port, [(label, path, cookie, 1)], args)[label]
                 results[(label, mode)] = r
                 print(
                     f"  {label} [{mode}]: {r['rps']:.1f} req/s, p50 {r['p50'] / 1000:.0f} ms, "
@@ -499,6 +525,22 @@ def main_run(args, url: str, tenth: str, tmp: Path, script: Path, created: list[
                     f"errors {r['errors']}, non-2xx {r['non2xx']}",
                     flush=True,
                 )
+        mixed = None
+        if args.think_ms and (not args.only or re.search(args.only, "mixed")):
+            targets = []
+            for label, path, user in pages(seeded):
+                if label in MIX:
+                    if user and user not in cookies:
+                        cookies[user] = login_cookie(base, user)
+                    targets.append((label, path, cookies.get(user), MIX[label]))
+            check(base, "/healthz", None)
+            mixed = users(args.port, targets, args)
+            r = mixed["all"]
+            print(
+                f"  mixed [users]: {r['rps']:.1f} req/s, p50 {r['p50'] / 1000:.0f} ms, p95 {r['p95'] / 1000:.0f} ms, "
+                f"p99 {r['p99'] / 1000:.0f} ms, errors {r['errors']}, non-2xx {r['non2xx']}",
+                flush=True,
+            )
         load_after = os.getloadavg()
     finally:
         if process is not None:
@@ -539,6 +581,18 @@ def main_run(args, url: str, tenth: str, tmp: Path, script: Path, created: list[
             )
             if r["p95"] / 1000 >= GOAL_P95_MS or r["errors"] or r["non2xx"]:
                 missed.append(f"{label} [{mode}]")
+    if mixed:
+        print(f"\n[mixed] {args.connections} users, each click one of these pages by weight, same think time")
+        header = f"{'page':<18}{'weight':>7}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        print(header + f"{'errors':>8}{'non-2xx':>8}")
+        for label, r in mixed.items():
+            weight = MIX.get(label, sum(MIX.values()))
+            print(
+                f"{label:<18}{weight:7d}{r['rps']:8.1f}{r['p50'] / 1000:8.1f}{r['p95'] / 1000:8.1f}"
+                f"{r['p99'] / 1000:8.1f}{r['errors']:8d}{r['non2xx']:8d}"
+            )
+            if r["p95"] / 1000 >= GOAL_P95_MS or r["errors"] or r["non2xx"]:
+                missed.append(f"{label} [mixed]")
     flat = [label for label in counts_full if counts_full[label][0] != counts_tenth[label][0]]
     print(
         "\n'alone ms': median of 5 requests one at a time, in-process (Flask test client), no load; KB as sent (gzip)."

@@ -653,7 +653,7 @@ def board_estates(session: Session, estates: list[Estate], today: date) -> list[
     latest = latest_metrics(session, group_ids)
     totals = flow_totals(session, group_ids, fields=("deposits",))
     phases = current_phases(session, estate_ids, today)
-    scripts = group_progress(session, group_ids, today)
+    scripts = group_progress(session, group_ids, today, playbook_names=False)
     rows = {e.id: BoardEstate(e, phase=phases.get(e.id)) for e in estates}
     for group in groups:
         row = rows[group.estate_id]
