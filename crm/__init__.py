@@ -85,11 +85,44 @@ def _request_translations():
 
 
 def _install_template_gettext(app: Flask) -> None:
+    # Templates rendered without a context (macros imported plainly) use these.
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _request_translations().ugettext(s),
         ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
         newstyle=True,
     )
+
+    @app.context_processor
+    def _render_gettext():
+        return {"gettext": _render_gettext_for(_request_translations())}
+
+
+def _render_gettext_for(translations):
+    """`_()` for one render: the catalogue looked up once, and a call without variables (most of them: a
+    page of 70 script cards makes ~900) translated once per render. ~10 µs a call otherwise.
+
+    Behaves as Jinja's newstyle gettext: the text is a format string even without variables (%% → %), and
+    Markup when the template autoescapes, so variables are escaped and the text is not."""
+    from jinja2 import pass_context
+    from markupsafe import Markup
+
+    constant: dict[tuple[str, bool], str] = {}
+
+    @pass_context
+    def gettext(context, msgid: str, **variables):
+        autoescape = context.eval_ctx.autoescape
+        if not variables:
+            key = (msgid, autoescape)
+            text = constant.get(key)
+            if text is None:
+                text = constant[key] = _newstyle(translations.ugettext(msgid), autoescape, {})
+            return text
+        return _newstyle(translations.ugettext(msgid), autoescape, variables)
+
+    def _newstyle(text: str, autoescape: bool, variables: dict) -> str:
+        return (Markup(text) if autoescape else text) % variables
+
+    return gettext
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
