@@ -3,7 +3,7 @@
 CPython 3.11 (3.11.7 on these machines) can crash the process with SIGSEGV when a collection starts in
 the middle of SQLAlchemy loading rows and a collected object's weakref callback writes to the instance
 state being written (a use-after-free in the interpreter, seen under valgrind; 3.12 does not crash). It
-showed on the dealer lead's progress board: about one gunicorn worker in ten requests died. Pausing
+showed on the dealer lead's progress board: 8 of 60 requests in a row killed their gunicorn worker. Pausing
 collection for the request removes the window and keeps collection pauses out of page times; the
 request's garbage is collected as soon as collection resumes.
 
