@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crm.config import INSTANCE_DIR, PROJECT_ROOT, build_config
+from crm.core.i18n import install_template_gettext
 from crm.extensions import babel, csrf, db, htmx, login_manager, migrate
 
 # Endpoints a visitor may reach without logging in.
@@ -62,69 +63,6 @@ def _select_locale():
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def _request_translations():
-    """The current locale's catalogue, looked up once per request (and again only if the locale changes).
-
-    Flask-Babel resolves the domain, the locale and the catalogue on every `_()` in a template; a
-    page of 200 script cards makes thousands of those calls, and they were most of its render time.
-    `force_locale` swaps `g._flask_babel.babel_locale` for another object, which the identity check notices.
-    """
-    from flask import g, has_app_context
-    from flask_babel import get_translations
-
-    if not has_app_context():
-        return get_translations()
-    babel_state = g.get("_flask_babel")  # where Flask-Babel keeps the request's locale
-    locale = getattr(babel_state, "babel_locale", None)
-    cached = g.get("_pantu_translations")
-    if cached is None or locale is None or cached[0] is not locale:
-        translations = get_translations()
-        cached = (g._flask_babel.babel_locale, translations)
-        g._pantu_translations = cached
-    return cached[1]
-
-
-def _install_template_gettext(app: Flask) -> None:
-    # Templates rendered without a context (macros imported plainly) use these.
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda s: _request_translations().ugettext(s),
-        ngettext=lambda s, p, n: _request_translations().ungettext(s, p, n),
-        newstyle=True,
-    )
-
-    @app.context_processor
-    def _render_gettext():
-        return {"gettext": _render_gettext_for(_request_translations())}
-
-
-def _render_gettext_for(translations):
-    """`_()` for one render: the catalogue looked up once, and a call without variables (most of them: a
-    page of 70 script cards makes ~900) translated once per render. ~10 µs a call otherwise.
-
-    Behaves as Jinja's newstyle gettext: the text is a format string even without variables (%% → %), and
-    Markup when the template autoescapes, so variables are escaped and the text is not."""
-    from jinja2 import pass_context
-    from markupsafe import Markup
-
-    constant: dict[tuple[str, bool], str] = {}
-
-    @pass_context
-    def gettext(context, msgid: str, **variables):
-        autoescape = context.eval_ctx.autoescape
-        if not variables:
-            key = (msgid, autoescape)
-            text = constant.get(key)
-            if text is None:
-                text = constant[key] = _newstyle(translations.ugettext(msgid), autoescape, {})
-            return text
-        return _newstyle(translations.ugettext(msgid), autoescape, variables)
-
-    def _newstyle(text: str, autoescape: bool, variables: dict) -> str:
-        return (Markup(text) if autoescape else text) % variables
-
-    return gettext
-
-
 def _sqlite_pragmas(dbapi_connection, _record):
     """SQLite enforces foreign keys only when asked, per connection; WAL lets readers and a writer overlap."""
     cursor = dbapi_connection.cursor()
@@ -142,7 +80,7 @@ def _init_extensions(app: Flask) -> None:
     htmx.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
-    _install_template_gettext(app)
+    install_template_gettext(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from crm.audit.models import AuditEntry
 from crm.audit.service import audited_models, entity_labels
+from crm.core.i18n import lazy_gettext as _l
 
 PAGE_SIZE = 50
 

@@ -16,11 +16,11 @@ from functools import cache
 
 import sqlalchemy as sa
 from flask import g, has_app_context
-from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, inspect
 
 from crm.audit.models import AuditAction, AuditEntry
+from crm.core.i18n import lazy_gettext as _l
 
 # Housekeeping columns, and ones whose values must never be copied anywhere.
 # (who and when are the entry's own: the row's copies of them are noise in its changes)

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import Length
 
 from crm.core.forms import required
+from crm.core.i18n import lazy_gettext as _l
 
 
 class LoginForm(FlaskForm):

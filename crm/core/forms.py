@@ -10,12 +10,12 @@ from typing import TypeVar
 
 from flask import request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import DateField, DecimalField, FloatField, HiddenField, IntegerField, SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import BUSINESS_TIMEZONE
 from crm.core.validation import FieldError, attach_to_form
 from crm.extensions import db

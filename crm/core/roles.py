@@ -6,8 +6,9 @@ from enum import StrEnum
 from functools import wraps
 
 from flask import abort
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from crm.core.i18n import lazy_gettext as _l
 
 
 class Role(StrEnum):

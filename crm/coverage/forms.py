@@ -5,13 +5,13 @@ They parse; crm.coverage.service decides what is allowed and says why in Chinese
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf, Length, Optional
 from wtforms.widgets import HiddenInput
 
 from crm.core.forms import LocalizedDecimalField, LocalizedIntegerField, MonthField, input_required, required
+from crm.core.i18n import lazy_gettext as _l
 from crm.coverage.models import DecisionKind, DecisionList
 
 

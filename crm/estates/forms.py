@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
@@ -13,6 +12,7 @@ from crm.core.forms import (
     choices,
     required,
 )
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.submissions import OncePerSubmission
 from crm.estates.models import EstateAge, EstateFinish, EstateStage
 from crm.maps.coords import CoordSystem

@@ -9,9 +9,9 @@ from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import DealerOwned, TimestampMixin, Versioned, enum_type, local_today
 from crm.extensions import db
 from crm.maps.models import HasPosition

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from geopy.exc import (
     GeocoderAuthenticationFailure,
     GeocoderInsufficientPrivileges,
@@ -27,6 +26,7 @@ from geopy.exc import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.estates.models import Estate
 from crm.geocoding import queries
 from crm.geocoding.models import GeocodeCacheEntry

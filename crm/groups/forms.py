@@ -1,4 +1,3 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import Length, Optional
@@ -12,6 +11,7 @@ from crm.core.forms import (
     int_or_none,
     required,
 )
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.submissions import OncePerSubmission
 from crm.groups.models import AccountRole, FormulaPart, GroupKind, GroupOrigin, GroupStatus, Platform
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, aliased, selectinload
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.estates.models import City, Estate, EstateStage
 from crm.groups.models import (
     HARD_LIMIT,

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
 
 from crm.core.forms import choices, input_required, required
+from crm.core.i18n import lazy_gettext as _l
 from crm.imports.parsing import FIELD_LABELS
 from crm.maps.coords import CoordSystem
 

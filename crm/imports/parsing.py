@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.estates.models import EstateFinish
 
 ALLOWED_EXTENSIONS = ("csv", "xlsx")

@@ -3,7 +3,6 @@ why in Chinese."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -11,6 +10,7 @@ from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from crm.core.forms import LocalizedDateField, VersionField, choices, int_or_none, required
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.submissions import OncePerSubmission
 from crm.installs.service import ChecklistResult, person_label
 

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from enum import IntEnum, StrEnum
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, Versioned, enum_type, utcnow
 from crm.extensions import db
 

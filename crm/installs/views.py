@@ -6,11 +6,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from crm.core.forms import form_status, save_form
 from crm.core.htmx import render_page_or_partial
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import local_today
 from crm.core.roles import Permission, has_permission, permission_required, require
 from crm.core.scoping import get_or_404

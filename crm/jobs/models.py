@@ -10,9 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import DealerOwned, UTCDateTime, enum_type, utcnow
 from crm.extensions import db
 

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
+
+from crm.core.i18n import lazy_gettext as _l
 
 PDF_MIMETYPE = "application/pdf"
 

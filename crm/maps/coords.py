@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
+from crm.core.i18n import lazy_gettext as _l
 
 
 class CoordSystem(StrEnum):

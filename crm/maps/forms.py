@@ -1,8 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import NumberRange
 
 from crm.core.forms import LocalizedFloatField, input_required
+from crm.core.i18n import lazy_gettext as _l
 
 
 class PlaceForm(FlaskForm):

@@ -6,9 +6,9 @@ from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import DealerOwned, TimestampMixin
 from crm.core.validation import FieldError
 from crm.extensions import db

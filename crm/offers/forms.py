@@ -1,7 +1,6 @@
 """Forms for products and group-buy offers. They parse; the service (crm.offers.service) decides what is allowed
 and says why in Chinese."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -14,6 +13,7 @@ from crm.core.forms import (
     input_required,
     required,
 )
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.submissions import OncePerSubmission
 from crm.offers.models import ProductTier
 

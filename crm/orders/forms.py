@@ -1,7 +1,6 @@
 """Forms of the order and contract pages. They parse; the service (crm.orders.service) decides what is allowed
 and says why in Chinese."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
@@ -14,6 +13,7 @@ from crm.core.forms import (
     choices,
     int_or_none,
 )
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.submissions import OncePerSubmission
 
 MAX_ROWS = 30

@@ -8,9 +8,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, Versioned, enum_type, utcnow
 from crm.extensions import db
 from crm.offers.models import MONEY

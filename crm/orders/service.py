@@ -17,9 +17,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import utcnow
 from crm.core.uploads import upload_root
 from crm.core.validation import FieldError

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from crm.core.forms import LocalizedFloatField, choices, required
+from crm.core.i18n import lazy_gettext as _l
 from crm.maps.coords import CoordSystem
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField, widgets
 from wtforms.validators import Length, Optional, ValidationError
 
 from crm.core.forms import LocalizedDateField, VersionField, choices, required
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.submissions import OncePerSubmission
 from crm.people.masking import is_valid_mobile, normalize_phone
 from crm.people.models import PERSON_TAGS, InteractionKind, LadderStage

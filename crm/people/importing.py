@@ -20,9 +20,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.roles import Permission, has_permission
 from crm.core.uploads import upload_root
 from crm.core.xlsx import keep_text

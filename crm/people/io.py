@@ -9,13 +9,13 @@ from urllib.parse import quote
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 
 from crm.core.forms import form_status
 from crm.core.htmx import render_page_or_partial
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import local_today
 from crm.core.roles import Permission, permission_required, require
 from crm.core.xlsx import XLSX_MIMETYPE

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.models import DealerOwned, TimestampMixin, UTCDateTime, Versioned, utcnow
 from crm.extensions import db
 

@@ -10,9 +10,9 @@ import re
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session, selectinload
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.estates.models import Estate, FloorPlan
 from crm.groups.models import Group
 from crm.org.models import User

@@ -1,12 +1,12 @@
 """Forms of the proposal pages. They check shapes; the service checks the rules and says what is wrong in Chinese."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from crm.core.forms import LocalizedDecimalField, choices, int_or_none, required
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.submissions import OncePerSubmission
 from crm.proposals.models import ConsentChannel, ProposalKind
 

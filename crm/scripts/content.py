@@ -29,8 +29,7 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from flask_babel import lazy_gettext as _l
-
+from crm.core.i18n import lazy_gettext as _l
 from crm.groups.models import AccountRole
 
 MAX_PHASES = 12

@@ -1,10 +1,10 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
 from crm.core.forms import LocalizedDateField, LocalizedIntegerField, choices, input_required, int_or_none, required
+from crm.core.i18n import lazy_gettext as _l
 from crm.groups.models import AccountRole
 from crm.scripts.content import MAX_DAYS_PER_PHASE, MAX_INTENT_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS, ScriptKind
 

@@ -21,8 +21,8 @@ from datetime import datetime, time
 from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from crm.core.i18n import lazy_gettext as _l
 from crm.core.xlsx import keep_text, xlsx_text
 from crm.groups.models import AccountRole
 from crm.imports.parsing import MAX_FILE_BYTES, MAX_XLSX_UNPACKED_BYTES, cell_text, is_empty

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField
 from wtforms.validators import NumberRange, Optional
 
 from crm.core.forms import LocalizedFloatField, LocalizedIntegerField, choices, input_required
+from crm.core.i18n import lazy_gettext as _l
 from crm.maps.models import TileProvider
 from crm.targets.scoring import FACTOR_LABELS, FACTORS
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
-
+from crm.core.i18n import lazy_gettext as _l
 from crm.estates.models import Estate, EstateFinish
 
 FACTORS = ("households", "delivery", "finish", "price", "distance", "competitors", "groups")
