@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,6 +13,7 @@ from crm.core.forms import form_status, save_form
 from crm.core.models import local_today
 from crm.core.roles import Permission, has_permission, permission_required, require
 from crm.core.scoping import get_or_404
+from crm.core.urls import url_pattern
 from crm.estates.models import Estate, EstateStage
 from crm.extensions import db, htmx
 from crm.groups import queries, service
@@ -30,6 +32,17 @@ from crm.groups.models import (
 from crm.people.masking import shown_phone
 
 bp = Blueprint("groups", __name__, url_prefix="/groups")
+
+
+@bp.app_template_global("board_urls")
+def _board_urls() -> SimpleNamespace:
+    """The board's per-row links, each built once per page (see url_pattern)."""
+    return SimpleNamespace(
+        estate=url_pattern("estates.detail", "estate_id"),
+        add_group=url_pattern("groups.create", "estate_id"),
+        group=url_pattern("groups.detail", "group_id"),
+        metric_form=url_pattern("groups.board_metric_form", "group_id"),
+    )
 
 
 @bp.app_template_global("estate_group_lines")
