@@ -17,4 +17,3 @@ def test_url_pattern_builds_what_url_for_builds(app):
             assert add_group(value) == url_for("groups.create", estate_id=value)
             assert metric_form(value) == url_for("groups.board_metric_form", group_id=value)
         assert estate(7).startswith("/pantu/")
-
