@@ -34,12 +34,11 @@ def _run(job_id: int) -> None:
     if os.getpid() != _WORKER_PID:
         # A forked work horse must not use (or close) the connections it inherited from the worker.
         db.engine.dispose(close=False)
-    try:
-        with gc_pause.paused():
+    with gc_pause.paused():
+        try:
             run_job(db.session, job_id)
-            db.session.remove()
-    finally:
-        db.session.remove()
+        finally:
+            db.session.remove()  # inside the pause too: closing the session detaches every object it loaded
 
 
 def work(connection, *, burst: bool = False, worker_class: type[Worker] = Worker) -> None:
