@@ -153,6 +153,32 @@ def _ordered() -> sa.Subquery:
     )
 
 
+def _estate_facts() -> tuple:
+    """The estate's own columns at the head of every status row."""
+    return (
+        Estate.id.label("estate_id"),
+        Estate.dealer_id,
+        Estate.city_id,
+        Estate.name,
+        Estate.name_key,
+        Estate.district,
+        Estate.households,
+        Estate.lat,
+        Estate.lng,
+        Estate.targeted_on,
+    )
+
+
+def _targeted_long_ago(th: Thresholds) -> sa.ColumnElement[bool]:
+    """有盘不做 but for the group and the order: worked, targeted longer ago than the threshold, and not an
+    estate HQ gave to another dealer."""
+    return sa.and_(
+        Estate.stage.in_(_WORKED_STAGES),
+        Estate.targeted_on < th.neglected_if_targeted_before,
+        ~_given_to_another(),
+    )
+
+
 def estate_status_query(th: Thresholds) -> sa.Subquery:
     """One row per visible estate: its facts, flags and derived coverage status."""
     groups, ordered = _live_groups(th), _ordered()
@@ -171,25 +197,10 @@ def estate_status_query(th: Thresholds) -> sa.Subquery:
         (is_worked, CoverageStatus.TARGET_NO_GROUP.value),
         else_=CoverageStatus.UNPLANNED.value,
     )
-    neglected = sa.and_(
-        ~has_order,
-        ~has_group,
-        is_worked,
-        Estate.targeted_on < th.neglected_if_targeted_before,
-        ~_given_to_another(),
-    )
+    neglected = sa.and_(~has_order, ~has_group, _targeted_long_ago(th))
     return (
         sa.select(
-            Estate.id.label("estate_id"),
-            Estate.dealer_id,
-            Estate.city_id,
-            Estate.name,
-            Estate.name_key,
-            Estate.district,
-            Estate.households,
-            Estate.lat,
-            Estate.lng,
-            Estate.targeted_on,
+            *_estate_facts(),
             status.label("status"),
             sa.case((neglected, 1), else_=0).label("neglected"),
             sa.case((has_group, 1), else_=0).label("has_group"),
@@ -707,16 +718,7 @@ def _neglected_query(th: Thresholds) -> sa.Subquery:
     ordered = sa.exists().where(Order.estate_id == Estate.id, Order.status != OrderStatus.CANCELLED)
     return (
         sa.select(
-            Estate.id.label("estate_id"),
-            Estate.dealer_id,
-            Estate.city_id,
-            Estate.name,
-            Estate.name_key,
-            Estate.district,
-            Estate.households,
-            Estate.lat,
-            Estate.lng,
-            Estate.targeted_on,
+            *_estate_facts(),
             sa.literal(CoverageStatus.TARGET_NO_GROUP.value).label("status"),
             sa.literal(1).label("neglected"),
             sa.literal(0).label("has_group"),
@@ -727,13 +729,7 @@ def _neglected_query(th: Thresholds) -> sa.Subquery:
             sa.literal(0).label("orders"),
             sa.null().cast(sa.Date).label("last_active_on"),
         )
-        .where(
-            Estate.stage.in_(_WORKED_STAGES),
-            Estate.targeted_on < th.neglected_if_targeted_before,
-            ~live_group,
-            ~ordered,
-            ~_given_to_another(),
-        )
+        .where(_targeted_long_ago(th), ~live_group, ~ordered)
         .subquery("estate_status")
     )
 
