@@ -52,6 +52,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from benchmarks.load import create_database, drop_database  # noqa: E402
 from benchmarks.load_seed import GROUP_STAGES, HEADS, STAGE_WEIGHTS, TAILS  # noqa: E402  (the same network)
 from crm import create_app  # noqa: E402
 from crm.core.models import BUSINESS_TIMEZONE, local_today  # noqa: E402
@@ -614,27 +615,6 @@ def time_call(fn, runs: int) -> tuple[float, float, float]:
     return statistics.median(times), p95(times), statistics.median(cpu)
 
 
-def create_postgres_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        if conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
-            raise SystemExit(
-                f"database {parsed.database} exists: drop it (dropdb -h 127.0.0.1 -U postgres {parsed.database}),"
-                " pick another name, or pass --reuse"
-            )
-        conn.execute(sa.text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-
-
-def drop_postgres_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-    admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dealers", type=int, default=300)
@@ -653,7 +633,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}"
     backend = make_url(url).get_backend_name()
     if backend == "postgresql" and not args.reuse:
-        create_postgres_database(url)
+        create_database(url)
     app = create_app(
         {
             "TESTING": True,
@@ -767,7 +747,7 @@ def main() -> None:
             print(f"kept: {url}")
         else:
             if backend == "postgresql":
-                drop_postgres_database(url)
+                drop_database(url)
             shutil.rmtree(tmp, ignore_errors=True)
 
 
