@@ -102,4 +102,18 @@ def test_each_audited_page_links_the_dealer_lead_to_its_own_history(app, world, 
         assert page.status_code != 200 or link not in page.get_data(as_text=True), path  # no trail to read
 
     history = lead.get(f"/audit/?entity=estate&entity_id={world.a.estate_id}").get_data(as_text=True)
-    assert "1200 → 1350" in history
+    assert "1200 → 1350" in history and "只显示这一项的记录" in history
+
+
+def test_every_audited_column_reads_in_staff_words(app):
+    from crm.audit.queries import FIELD_LABELS
+    from crm.audit.service import IGNORED_FIELDS, audited_models
+
+    with app.app_context():
+        unnamed = {
+            f"{spec.entity}.{column.name}"
+            for model, spec in audited_models().items()
+            for column in model.__table__.columns
+            if column.name not in FIELD_LABELS and column.name not in IGNORED_FIELDS
+        }
+    assert unnamed == set(), "add a label to FIELD_LABELS (crm/audit/queries.py)"
